@@ -1,0 +1,78 @@
+"""Provincial marketplace: local shops, OCOP goods, sync to national marketplaces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings (tests pass a dict)."""
+    from marketplace.config import load_config
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_error_handlers(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    from marketplace.accounts.passwords import init_passwords
+    from marketplace.accounts.services import load_user
+    from marketplace.core.database import init_database
+    from marketplace.core.health import check_database, register_health_check
+    from marketplace.core.i18n import register_template_helpers, select_locale
+    from marketplace.core.security import register_request_limits, register_security_headers
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    register_request_limits(app)
+    init_database(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+    init_passwords(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_health_check(app, "database", check_database)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register_commands as register_all
+
+    register_all(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from marketplace.core.errors import register_error_handlers as register_all
+
+    register_all(app)

@@ -1,0 +1,1 @@
+"""Member accounts: registration, log-in, passwords, profiles, roles and bans."""

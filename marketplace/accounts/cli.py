@@ -1,0 +1,37 @@
+"""``flask create-admin``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from marketplace.accounts import services
+from marketplace.extensions import db
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--full-name", default="Quản trị viên", show_default=True)
+@click.option("--phone", default="0290 3831 234", show_default=True, help="Vietnamese phone.")
+@click.option(
+    "--password",
+    envvar="ADMIN_PASSWORD",
+    help="For a new account; asked for when missing (or set ADMIN_PASSWORD).",
+)
+def create_admin_command(email: str, full_name: str, phone: str, password: str | None) -> None:
+    """Make EMAIL an admin, creating the account if needed."""
+    if services.find_by_email(email) is None and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_admin(
+            email=email, password=password, full_name=full_name, phone=phone
+        )
+    except services.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{user.email} is now an admin.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)

@@ -1,0 +1,74 @@
+"""The member account."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.core.models import TimestampMixin, UTCDateTime
+from marketplace.extensions import db
+
+
+class Role(enum.StrEnum):
+    SHOPPER = "shopper"
+    SELLER = "seller"
+    ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(
+        # Stored as text so later roles (moderator…) need no enum type migration.
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.SHOPPER,
+        server_default=Role.SHOPPER.value,
+    )
+    # Part of the id Flask-Login keeps in the session and remember cookie: rotating it
+    # logs the member out everywhere (password change, reset, ban).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    banned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ban_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (db.Index("ix_users_role", "role"),)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.banned_at is None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None

@@ -1,0 +1,163 @@
+"""Settings read from environment variables, with safe defaults.
+
+Every setting can also be overridden by the dict handed to ``create_app`` (tests do).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PRODUCTION_ENVS = frozenset({"production", "prod"})
+MIN_SECRET_KEY_LENGTH = 32
+# Values people copy from tutorials; refusing them in production is cheap insurance.
+KNOWN_WEAK_SECRETS = frozenset(
+    {"dev", "development", "secret", "changeme", "change-me", "please-change", "test", "key"}
+)
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or inconsistent; the app refuses to start."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def settings_from_env(instance_path: Path) -> dict[str, Any]:
+    """Return the settings this process's environment asks for."""
+    env = os.environ.get("MARKETPLACE_ENV", "development").strip().lower()
+    production = env in PRODUCTION_ENVS
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.db'}"
+    mail_server = os.environ.get("MAIL_SERVER") or None
+    return {
+        "ENV_NAME": env,
+        "PRODUCTION": production,
+        "DEBUG": _env_bool("FLASK_DEBUG", False),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_path / "search"),
+        "MEDIA_DIR": os.environ.get("MEDIA_DIR") or str(instance_path / "media"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": _env_int("MAIL_PORT", 587 if mail_server else 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", bool(mail_server)),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
+        or "Chợ Cà Mau <no-reply@localhost>",
+        "SITE_NAME": os.environ.get("SITE_NAME") or "Chợ Cà Mau",
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _env_int("MAX_FORM_MEMORY_SIZE", 512 * 1024),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "5 per 15 minutes",
+        "LOGIN_RATE_LIMIT_PER_IP": os.environ.get("LOGIN_RATE_LIMIT_PER_IP") or "30 per 15 minutes",
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per hour",
+    }
+
+
+# Settings that never depend on the environment.
+FIXED_SETTINGS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": {"vi": "Tiếng Việt", "en": "English"},
+    "PASSWORD_RESET_MAX_AGE": 3600,
+    "PASSWORD_MIN_LENGTH": 10,
+    # argon2id parameters: RFC 9106's second recommended option (64 MiB, t=3, p=4).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 64 * 1024,
+    "ARGON2_PARALLELISM": 4,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_KEY_PREFIX": "marketplace",
+}
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs say postgres://; SQLAlchemy wants a driver name. psycopg 3 is ours.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from fixed settings, the environment and ``overrides``."""
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(copy.deepcopy(FIXED_SETTINGS))
+    app.config.update(settings_from_env(instance_path))
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
+        app.config["REDIS_URL"] or "memory://"
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _stored_secret_key(instance_path)
+    check_config(app.config)
+
+
+def _stored_secret_key(instance_path: Path) -> str:
+    """Return the key kept in ``instance/secret_key``, creating it on first run."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        # Write a complete file aside, then link it into place: link() fails if another
+        # worker won the race, and nobody ever reads a half-written key.
+        fd, tmp_name = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(tmp_name, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp_name)
+    return key_file.read_text(encoding="ascii").strip()
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ``ConfigError`` when production settings are unsafe."""
+    if not config.get("PRODUCTION"):
+        return
+    if config.get("DEBUG"):
+        raise ConfigError("Refusing to start: debug mode is on in production (unset FLASK_DEBUG).")
+    key = str(config.get("SECRET_KEY") or "")
+    if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in KNOWN_WEAK_SECRETS:
+        raise ConfigError(
+            f"Refusing to start: SECRET_KEY is weak; use at least {MIN_SECRET_KEY_LENGTH} "
+            "random characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if len(set(key)) < 10:
+        raise ConfigError("Refusing to start: SECRET_KEY has too few distinct characters.")

@@ -1,0 +1,41 @@
+"""Language choice and the template filters that show money and time as Vietnamese expect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_datetime
+
+from marketplace.core.money import format_vnd
+
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Return the UI language: the visitor's choice if any, else Vietnamese (CLI too)."""
+    choice = request.cookies.get(LANGUAGE_COOKIE) if has_request_context() else None
+    if choice in current_app.config["LANGUAGES"]:
+        return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_datetime(value: datetime | None, format: str = "short") -> str:
+    """Return ``value`` in Asia/Ho_Chi_Minh, formatted for the UI language."""
+    if value is None:
+        return ""
+    return format_datetime(value, format)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(local_datetime, "datetime")
+
+    @app.context_processor
+    def language_context() -> dict[str, object]:
+        return {
+            "languages": current_app.config["LANGUAGES"],
+            "current_locale": select_locale(),
+            # The header's search box goes live once a search endpoint is registered.
+            "search_ready": "search.results" in current_app.view_functions,
+        }

@@ -1,0 +1,17 @@
+"""Money is an integer number of đồng: VND has no minor unit."""
+
+from __future__ import annotations
+
+from babel.numbers import format_currency
+
+# People in Vietnam write 150.000 ₫ whatever language the page is in.
+_VND_LOCALE = "vi_VN"
+
+
+def format_vnd(amount: int | None) -> str:
+    """Return ``amount`` as Vietnamese write it: ``150.000 ₫``."""
+    if amount is None:
+        return ""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"VND amounts are whole integers, got {amount!r}")
+    return format_currency(amount, "VND", locale=_VND_LOCALE)

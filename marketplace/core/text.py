@@ -1,0 +1,29 @@
+"""Vietnamese text helpers: folding for matching, slugs for URLs."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from slugify import slugify as _slugify
+
+# Đ/đ carry no combining mark, so NFD leaves them whole; Ð (U+00D0, Icelandic eth) is a
+# look-alike common in Vietnamese web text and must fold the same way.
+_D_FOLD = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` in NFC, the form Vietnamese keyboards and databases disagree on."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lower-cased without diacritics: "Đặc sản Cà Mau" → "dac san ca mau"."""
+    lowered = unicodedata.normalize("NFC", text).lower().translate(_D_FOLD)
+    decomposed = unicodedata.normalize("NFD", lowered)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """Return a URL slug: "Khô Cá Lóc Út Hiền" → "kho-ca-loc-ut-hien"."""
+    return _slugify(fold(text), max_length=max_length, word_boundary=True)

@@ -1,0 +1,1 @@
+"""Deterministic, offline demo data shaped like Cà Mau's marketplace report."""
