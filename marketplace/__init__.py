@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -30,7 +32,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
 def init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext
+
     from marketplace.accounts.passwords import init_passwords
     from marketplace.accounts.services import load_user
     from marketplace.core.database import init_database
@@ -49,7 +59,9 @@ def init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = None
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str  # evaluate the lazy message in the request's language
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     init_passwords(app)

@@ -74,6 +74,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "5 per 15 minutes",
         "LOGIN_RATE_LIMIT_PER_IP": os.environ.get("LOGIN_RATE_LIMIT_PER_IP") or "30 per 15 minutes",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per hour",
+        # Reverse proxies in front of gunicorn (nginx: 1). Without it, behind a proxy every
+        # visitor would share the proxy's address and one rate-limit bucket.
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
     }
 
 

@@ -21,6 +21,9 @@ def main() -> int:
     table: dict[str, str] = json.loads(TABLE.read_text(encoding="utf-8"))
     with PO.open("rb") as handle:
         catalog = read_po(handle, locale="vi")
+    catalog.fuzzy = False  # the header: pybabel compile skips a fuzzy catalog
+    catalog.project = "marketplace"
+    catalog.copyright_holder = "Chợ Cà Mau contributors"
     missing = []
     for message in catalog:
         if not message.id:

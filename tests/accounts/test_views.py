@@ -445,3 +445,9 @@ def test_create_admin_command_reports_a_weak_password_and_writes_nothing(app):
     assert result.exit_code != 0
     assert "10" in result.output
     assert count_users() == 0
+
+
+def test_login_page_says_why_the_visitor_was_sent_there(client):
+    response = client.get("/account/password", follow_redirects=True)
+
+    assert "Vui lòng đăng nhập để xem trang này." in response.get_data(as_text=True)

@@ -102,3 +102,19 @@ def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(build_app, tmp_path)
     assert journal == "wal"
     assert timeout >= 5000
     assert foreign_keys == 1
+
+
+def test_behind_a_trusted_proxy_the_visitor_address_comes_from_x_forwarded_for(
+    build_app, tmp_path, database_url
+):
+    app = build_app(make_test_config(tmp_path, database_url, TRUSTED_PROXIES=1))
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+
+    assert response.get_data(as_text=True) == "203.0.113.7"
