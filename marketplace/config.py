@@ -17,10 +17,6 @@ from flask import Flask
 
 PRODUCTION_ENVS = frozenset({"production", "prod"})
 MIN_SECRET_KEY_LENGTH = 32
-# Values people copy from tutorials; refusing them in production is cheap insurance.
-KNOWN_WEAK_SECRETS = frozenset(
-    {"dev", "development", "secret", "changeme", "change-me", "please-change", "test", "key"}
-)
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +33,11 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    return [item.strip() for item in value.split(",") if item.strip()] if value else None
 
 
 def settings_from_env(instance_path: Path) -> dict[str, Any]:
@@ -66,14 +67,27 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER")
         or "Chợ Cà Mau <no-reply@localhost>",
         "SITE_NAME": os.environ.get("SITE_NAME") or "Chợ Cà Mau",
+        # Links in mails are built from this, never from the request's Host header.
+        "SITE_URL": (os.environ.get("SITE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _env_int("MAX_FORM_MEMORY_SIZE", 512 * 1024),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Failed log-ins: tight for one address trying one account, looser per account (so
+        # strangers cannot lock a member out for long), and per address across accounts.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT") or "5 per 15 minutes",
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_RATE_LIMIT_PER_ACCOUNT")
+        or "20 per hour",
         "LOGIN_RATE_LIMIT_PER_IP": os.environ.get("LOGIN_RATE_LIMIT_PER_IP") or "30 per 15 minutes",
+        "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT") or "10 per hour",
+        "PASSWORD_CHANGE_RATE_LIMIT": os.environ.get("PASSWORD_CHANGE_RATE_LIMIT")
+        or "5 per 15 minutes",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per hour",
+        # Send mails from a background thread so a slow SMTP server neither delays the
+        # page nor tells, by timing, whether an address is registered.
+        "MAIL_SEND_ASYNC": _env_bool("MAIL_SEND_ASYNC", True),
         # Reverse proxies in front of gunicorn (nginx: 1). Without it, behind a proxy every
         # visitor would share the proxy's address and one rate-limit bucket.
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
@@ -86,6 +100,7 @@ FIXED_SETTINGS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+    "REMEMBER_COOKIE_NAME": "remember_token",
     "REMEMBER_COOKIE_DURATION": timedelta(days=30),
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -102,6 +117,9 @@ FIXED_SETTINGS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
     "RATELIMIT_KEY_PREFIX": "marketplace",
+    # If Redis is down, count in memory rather than fail every log-in with a 500.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
 }
 
 
@@ -157,7 +175,7 @@ def check_config(config: dict[str, Any]) -> None:
     if config.get("DEBUG"):
         raise ConfigError("Refusing to start: debug mode is on in production (unset FLASK_DEBUG).")
     key = str(config.get("SECRET_KEY") or "")
-    if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in KNOWN_WEAK_SECRETS:
+    if len(key) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(
             f"Refusing to start: SECRET_KEY is weak; use at least {MIN_SECRET_KEY_LENGTH} "
             "random characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')."

@@ -102,9 +102,13 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
-def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
-    """Settings for the ``app`` fixture; a test may change them before asking for ``app``."""
-    return make_test_config(tmp_path, database_url)
+def app_config(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Settings for the ``app`` fixture.
+
+    A test changes them before asking for ``app``, or with
+    ``@pytest.mark.parametrize("app_config", [{...}], indirect=True)``.
+    """
+    return make_test_config(tmp_path, database_url, **getattr(request, "param", {}))
 
 
 @pytest.fixture

@@ -183,9 +183,9 @@ def _set_password(user: User, new_password: str) -> None:
 
 
 def update_profile(user: User, *, full_name: str, phone: str) -> None:
-    """Change the member's name and phone number."""
-    user.full_name = _clean_name(full_name)
-    user.phone = normalise_phone(phone)
+    """Change the member's name and phone number; nothing changes if either is invalid."""
+    name, number = _clean_name(full_name), normalise_phone(phone)
+    user.full_name, user.phone = name, number
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -222,7 +222,11 @@ def user_for_reset_token(token: str) -> User:
 
 
 def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a reset link when ``email`` belongs to an active member; stay silent otherwise."""
+    """Mail a reset link when ``email`` belongs to an active member; stay silent otherwise.
+
+    ``link_for(token)`` must build the link from the configured SITE_URL, never from the
+    request's Host header, or a forged Host would mail the token to another site.
+    """
     user = find_by_email(email)
     if user is None or user.is_banned:
         return
@@ -241,12 +245,13 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
     send_mail(user.email, _("Reset your password"), body)
 
 
-def reset_password(token: str, new_password: str) -> User:
-    """Set a new password through a reset token; the token cannot be used again."""
-    user = user_for_reset_token(token)
+def reset_password(user: User, new_password: str) -> None:
+    """Set a new password for the owner of a checked reset token (``user_for_reset_token``).
+
+    The new hash changes the token's fingerprint, so the link cannot be used again.
+    """
     check_password_strength(new_password, email=user.email)
     _set_password(user, new_password)
-    return user
 
 
 def create_admin(*, email: str, password: str | None, full_name: str, phone: str) -> User:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,6 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -26,7 +29,7 @@ from marketplace.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from marketplace.core.security import safe_next
+from marketplace.core.security import external_url, safe_next
 from marketplace.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -36,29 +39,60 @@ def _after_login_target() -> str:
     return safe_next(request.args.get("next"), url_for("core.home"))
 
 
-def _login_failed(response: Response) -> bool:
-    return bool(g.get("login_failed"))
+def _attempt_failed(response: Response) -> bool:
+    return bool(g.get("attempt_failed"))
 
 
 def _submitted_email() -> str:
-    # Keyed by address so one attacker cannot try many passwords on one account from many
-    # addresses; the per-IP limit below stops one address trying many accounts.
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+    return (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _email_and_address() -> str:
+    return f"login:{_submitted_email()}:{get_remote_address()}"
 
 
-def _login_limit_per_ip() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT_PER_IP"]
+def _email_only() -> str:
+    return f"login:{_submitted_email()}"
+
+
+def _member_key() -> str:
+    return f"member:{current_user.get_id()}"
+
+
+def _config_limit(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
 
 
 def _too_many_logins() -> str:
     return _("Too many failed log-in attempts. Please wait 15 minutes and try again.")
 
 
+def _too_many_attempts() -> str:
+    return _("Too many attempts. Please wait a while and try again.")
+
+
+# Only failed attempts count (deduct_when), so members who type the right password are
+# never slowed down; see LOGIN_RATE_LIMIT* in config.py for the three keys.
+login_limits = [
+    limiter.limit(
+        _config_limit(setting),
+        key_func=key,
+        methods=["POST"],
+        deduct_when=_attempt_failed,
+        error_message=_too_many_logins,
+    )
+    for setting, key in (
+        ("LOGIN_RATE_LIMIT", _email_and_address),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _email_only),
+        ("LOGIN_RATE_LIMIT_PER_IP", get_remote_address),
+    )
+]
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(
+    _config_limit("REGISTER_RATE_LIMIT"), methods=["POST"], error_message=_too_many_attempts
+)
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -84,19 +118,9 @@ def register() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    _login_limit,
-    key_func=_submitted_email,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    error_message=_too_many_logins,
-)
-@limiter.limit(
-    _login_limit_per_ip,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    error_message=_too_many_logins,
-)
+@login_limits[0]
+@login_limits[1]
+@login_limits[2]
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_after_login_target())
@@ -105,7 +129,7 @@ def login() -> ResponseReturnValue:
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except services.AccountError as error:
-            g.login_failed = True
+            g.attempt_failed = True
             form.form_errors.append(str(error))
         else:
             db.session.commit()
@@ -144,6 +168,13 @@ def profile() -> ResponseReturnValue:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    _config_limit("PASSWORD_CHANGE_RATE_LIMIT"),
+    key_func=_member_key,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+    error_message=_too_many_attempts,
+)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -154,13 +185,16 @@ def change_password() -> ResponseReturnValue:
                 new_password=form.password.data,
             )
         except services.WrongPassword as error:
+            g.attempt_failed = True
             form.current_password.errors.append(str(error))
         except services.AccountError as error:
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            # The session token changed: log this device in again, the others are out.
-            login_user(current_user._get_current_object())
+            # The session token changed: log this device in again (keeping its remember-me
+            # choice); every other device is logged out.
+            remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.profile"))
     status = 400 if form.errors else 200
@@ -169,7 +203,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["RESET_RATE_LIMIT"],
+    _config_limit("RESET_RATE_LIMIT"),
     methods=["POST"],
     error_message=lambda: _("Too many reset requests. Please try again in an hour."),
 )
@@ -178,7 +212,7 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            link_for=lambda token: url_for("accounts.reset_password", token=token, _external=True),
+            link_for=lambda token: external_url("accounts.reset_password", token=token),
         )
         # The same answer whether or not the address is registered.
         flash(
@@ -199,7 +233,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data)
+            services.reset_password(user, form.password.data)
         except services.AccountError as error:
             form.password.errors.append(str(error))
         else:

@@ -5,18 +5,43 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, subject: str, body: str) -> bool:
-    """Send a plain-text mail; return False (and log why) when it could not be sent.
+@dataclass(frozen=True)
+class SmtpSettings:
+    server: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    use_ssl: bool
 
-    A failed mail must not fail the request that caused it: the person can ask again.
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SmtpSettings:
+        return cls(
+            server=config["MAIL_SERVER"],
+            port=config["MAIL_PORT"],
+            username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"),
+            use_tls=bool(config.get("MAIL_USE_TLS")),
+            use_ssl=bool(config.get("MAIL_USE_SSL")),
+        )
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send a plain-text mail, from a background thread when MAIL_SEND_ASYNC is on.
+
+    A failed mail is logged and never fails the request that caused it: the person can
+    ask again. Without MAIL_SERVER the mail is written to the log.
     """
     config = current_app.config
     message = EmailMessage()
@@ -28,16 +53,26 @@ def send_mail(to: str, subject: str, body: str) -> bool:
 
     if not config.get("MAIL_SERVER"):
         log.info("mail (no MAIL_SERVER set) to=%s subject=%s\n%s", to, subject, body)
-        return True
+        return
+    settings = SmtpSettings.from_config(config)
+    if config.get("MAIL_SEND_ASYNC"):
+        # Not a daemon: a worker shutting down gracefully finishes sending first.
+        threading.Thread(target=deliver, args=(settings, message), name="mail").start()
+    else:
+        deliver(settings, message)
+
+
+def deliver(settings: SmtpSettings, message: EmailMessage) -> bool:
+    """Hand ``message`` to the SMTP server; return False (and log why) on failure."""
     try:
-        smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-        with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
-            if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+        smtp_class = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+        with smtp_class(settings.server, settings.port, timeout=15) as smtp:
+            if settings.use_tls and not settings.use_ssl:
                 smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
-        log.exception("could not send mail to %s (subject %r)", to, subject)
+        log.exception("could not send mail to %s (subject %r)", message["To"], message["Subject"])
         return False
     return True

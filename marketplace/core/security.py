@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request, url_for
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
 # outside place a form may lead to (Chrome applies form-action to the POST's redirect).
@@ -83,6 +83,11 @@ def is_safe_redirect(target: str | None) -> bool:
         if parts.scheme or parts.netloc:
             return False
     return True
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """Return an absolute URL on SITE_URL, for mails: never trust the request's Host."""
+    return current_app.config["SITE_URL"] + url_for(endpoint, **values)
 
 
 def safe_next(target: str | None, default: str) -> str:

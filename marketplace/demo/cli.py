@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from marketplace.demo import seed
 from marketplace.extensions import db
@@ -13,6 +13,9 @@ from marketplace.extensions import db
 @click.option("--seed", "seed_value", default=seed.SEED, show_default=True, type=int)
 def seed_demo_command(seed_value: int) -> None:
     """Fill an empty database with the Cà Mau demo dataset (does nothing otherwise)."""
+    if current_app.config["PRODUCTION"]:
+        # The demo admin's password is published in the README.
+        raise click.ClickException("Refusing to seed demo data in production.")
     if not seed.database_is_empty():
         click.echo("The database already has data; the demo dataset was not added.")
         return

@@ -189,12 +189,12 @@ def test_reset_token_sets_a_new_password_and_then_stops_working(app):
     user = make_user(email="an@example.com")
     token = services.make_reset_token(user)
 
-    services.reset_password(token, "mat-khau-moi-2027")
+    services.reset_password(services.user_for_reset_token(token), "mat-khau-moi-2027")
     db.session.commit()
 
     assert services.authenticate("an@example.com", "mat-khau-moi-2027").id == user.id
     with pytest.raises(services.InvalidResetToken, match="đã được dùng"):
-        services.reset_password(token, "mat-khau-khac-2028")
+        services.user_for_reset_token(token)
 
 
 def test_reset_token_expires(app):
@@ -248,3 +248,12 @@ def test_timestamps_are_aware_utc(app):
     db.session.expire_all()
 
     assert user.created_at.utcoffset() == timedelta(0)
+
+
+def test_profile_update_with_a_bad_phone_changes_nothing(app):
+    user = make_user(full_name="Lê Thị Mai")
+
+    with pytest.raises(services.InvalidPhone):
+        services.update_profile(user, full_name="Tên Mới", phone="123")
+
+    assert user.full_name == "Lê Thị Mai"

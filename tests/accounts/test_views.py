@@ -1,5 +1,8 @@
+import email
+import email.policy
 import os
 import re
+import time
 import uuid
 
 import pytest
@@ -50,14 +53,15 @@ def test_register_creates_a_shopper_and_logs_them_in(client):
         ("phone", "12345", "Nhập số điện thoại Việt Nam"),
         ("password", "ngan", "ít nhất 10 ký tự"),
         ("confirm", "khac-han-mat-khau", "Hai mật khẩu không khớp"),
-        ("full_name", "", "This field is required"),
+        ("full_name", "", "Trường này là bắt buộc."),
+        ("full_name", "Út" * 61, "Tối đa 120 ký tự."),
     ],
 )
 def test_register_with_bad_input_explains_and_writes_nothing(client, field, value, message):
     response = submit_form(client, "/account/register", {**GOOD_SIGNUP, field: value})
 
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True) or field == "full_name"
+    assert message in response.get_data(as_text=True)
     assert count_users() == 0
 
 
@@ -358,18 +362,21 @@ def smtp_sink(app_config):
         MAIL_PORT=controller.port,
         MAIL_USE_TLS=False,
         MAIL_USE_SSL=False,
+        MAIL_SEND_ASYNC=False,
+        SITE_URL="https://cho.example.vn",
     )
     yield handler
     controller.stop()
 
 
-def _reset_link(message: bytes) -> str:
-    import email
-    from email import policy
+def _mail_body(message: bytes) -> str:
+    mail = email.message_from_bytes(message, policy=email.policy.default)
+    return mail.get_body(("plain",)).get_content()
 
-    mail = email.message_from_bytes(message, policy=policy.default)
-    body = mail.get_body(("plain",)).get_content()
-    match = re.search(r"http://localhost(/account/reset/\S+)", body)
+
+def _reset_link(message: bytes) -> str:
+    body = _mail_body(message)
+    match = re.search(r"https://cho\.example\.vn(/account/reset/\S+)", body)
     assert match, body
     return match.group(1)
 
@@ -415,9 +422,11 @@ def test_without_mail_settings_the_reset_mail_goes_to_the_log(client, caplog):
     assert "an@example.com" in caplog.text
 
 
-def test_an_unreachable_mail_server_does_not_break_the_reset_page(app_config, client, caplog):
+def test_an_unreachable_mail_server_does_not_break_the_reset_page(client, caplog):
     make_user(email="an@example.com")
-    client.application.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False)
+    client.application.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False, MAIL_SEND_ASYNC=False
+    )
 
     response = submit_form(client, "/account/forgot", {"email": "an@example.com"})
 
@@ -443,7 +452,7 @@ def test_create_admin_command_reports_a_weak_password_and_writes_nothing(app):
     )
 
     assert result.exit_code != 0
-    assert "10" in result.output
+    assert "Mật khẩu cần ít nhất 10 ký tự." in result.output
     assert count_users() == 0
 
 
@@ -451,3 +460,154 @@ def test_login_page_says_why_the_visitor_was_sent_there(client):
     response = client.get("/account/password", follow_redirects=True)
 
     assert "Vui lòng đăng nhập để xem trang này." in response.get_data(as_text=True)
+
+
+def test_reset_links_use_the_site_url_whatever_host_the_request_names(smtp_sink, client):
+    make_user(email="an@example.com")
+    page = client.get("/account/forgot", headers={"Host": "evil.example"})
+    token = csrf_token_from(page.get_data(as_text=True))
+
+    client.post(
+        "/account/forgot",
+        data={"csrf_token": token, "email": "an@example.com"},
+        headers={"Host": "evil.example"},
+    )
+
+    body = _mail_body(smtp_sink.messages[0].content)
+    assert "evil.example" not in body
+    assert "https://cho.example.vn/account/reset/" in body
+
+
+def test_reset_mail_is_sent_in_the_background_when_async(smtp_sink, client):
+    client.application.config["MAIL_SEND_ASYNC"] = True
+    make_user(email="an@example.com")
+
+    submit_form(client, "/account/forgot", {"email": "an@example.com"})
+
+    deadline = time.monotonic() + 10
+    while not smtp_sink.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.rcpt_tos for m in smtp_sink.messages] == [["an@example.com"]]
+
+
+def test_strangers_cannot_lock_a_member_out_from_another_address(client, app):
+    make_user(email="an@example.com")
+    attacker = {"REMOTE_ADDR": "198.51.100.9"}
+    attempts = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for _ in range(attempts):
+        submit_form(
+            client,
+            "/account/login",
+            {"email": "an@example.com", "password": "sai-mat-khau-roi"},
+            environ_base=attacker,
+        )
+    blocked = submit_form(
+        client,
+        "/account/login",
+        {"email": "an@example.com", "password": "sai-mat-khau-roi"},
+        environ_base=attacker,
+    )
+
+    owner = app.test_client()
+    response = log_in(owner, "an@example.com")
+
+    assert blocked.status_code == 429
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"LOGIN_RATE_LIMIT_PER_IP": "3 per 15 minutes"}], indirect=True
+)
+def test_one_address_trying_many_accounts_is_rate_limited(client):
+    for number in range(3):
+        log_in(client, f"member{number}@example.com", "sai-mat-khau-roi")
+
+    response = log_in(client, "member9@example.com", "sai-mat-khau-roi")
+
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [{"REGISTER_RATE_LIMIT": "2 per hour"}], indirect=True)
+def test_registrations_are_rate_limited_per_address(client):
+    for number in range(2):
+        submit_form(client, "/account/register", {**GOOD_SIGNUP, "email": f"m{number}@example.com"})
+        client.post(
+            "/account/logout",
+            data={"csrf_token": csrf_token_from(client.get("/").get_data(as_text=True))},
+        )
+
+    response = submit_form(client, "/account/register", {**GOOD_SIGNUP, "email": "m9@example.com"})
+
+    assert response.status_code == 429
+    assert count_users() == 2
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"PASSWORD_CHANGE_RATE_LIMIT": "2 per 15 minutes"}], indirect=True
+)
+def test_guessing_the_current_password_is_rate_limited(client):
+    make_user(email="an@example.com")
+    log_in(client, "an@example.com")
+    wrong = {
+        "current_password": "doan-mo-1234",
+        "password": "mat-khau-moi-2027",
+        "confirm": "mat-khau-moi-2027",
+    }
+    for _ in range(2):
+        assert submit_form(client, "/account/password", wrong).status_code == 400
+
+    response = submit_form(
+        client, "/account/password", {**wrong, "current_password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"REDIS_URL": "redis://127.0.0.1:9/0", "RATELIMIT_STORAGE_URI": None}],
+    indirect=True,
+)
+def test_with_redis_down_logging_in_still_works(client):
+    make_user(email="an@example.com")
+
+    wrong = log_in(client, "an@example.com", "sai-mat-khau-roi")
+    right = log_in(client, "an@example.com")
+
+    assert wrong.status_code == 400
+    assert right.status_code == 302
+
+
+def test_changing_the_password_keeps_remember_me_on_this_device(client):
+    make_user(email="an@example.com")
+    log_in(client, "an@example.com", remember="y")
+
+    submit_form(
+        client,
+        "/account/password",
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "password": "mat-khau-moi-2027",
+            "confirm": "mat-khau-moi-2027",
+        },
+    )
+    client.delete_cookie("session")
+
+    assert client.get("/account").status_code == 200
+
+
+def test_wtforms_own_messages_are_in_vietnamese(client):
+    response = submit_form(client, "/account/login", {"email": "", "password": ""})
+
+    assert "Trường này là bắt buộc." in response.get_data(as_text=True)
+    assert "This field is required." not in response.get_data(as_text=True)
+
+
+def test_seed_demo_refuses_to_run_in_production(app):
+    app.config["PRODUCTION"] = True
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code != 0
+    assert "production" in result.output
+    assert count_users() == 0

@@ -1,3 +1,6 @@
+import io
+import re
+
 import pytest
 
 from marketplace.core.security import is_safe_redirect, safe_next
@@ -16,11 +19,19 @@ def test_every_response_carries_the_security_headers(client, path):
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_pages_have_no_inline_script(client):
-    for path in ["/", "/account/login", "/account/register", "/account/forgot"]:
-        html = client.get(path).get_data(as_text=True)
-        assert "<script>" not in html
-        assert " on" + "click=" not in html
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/ld\+json)[^>]*>", re.I)
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/account/login", "/account/register", "/account/forgot", "/missing"]
+)
+def test_pages_have_no_inline_script_or_event_handlers(client, path):
+    html = client.get(path).get_data(as_text=True)
+
+    assert not INLINE_SCRIPT.search(html)
+    assert not EVENT_HANDLER.search(html)
+    assert "javascript:" not in html
 
 
 @pytest.mark.parametrize(
@@ -66,14 +77,40 @@ def test_other_hosts_and_tricky_forms_are_refused(target):
     assert safe_next(target, "/home") == "/home"
 
 
-def test_request_bodies_are_capped(client, app):
-    limit = app.config["MAX_CONTENT_LENGTH"]
+def test_forms_and_json_bodies_are_capped_at_the_form_memory_size(client, app):
+    limit = app.config["MAX_FORM_MEMORY_SIZE"]
+    assert limit < app.config["MAX_CONTENT_LENGTH"]
 
     response = client.post(
         "/account/login",
-        data=b"x" * (limit + 1),
-        content_type="application/octet-stream",
+        data="email=" + "x" * limit,
+        content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 413
     assert "quá lớn" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_CONTENT_LENGTH": 1024 * 1024}], indirect=True)
+def test_multipart_uploads_are_capped_at_max_content_length(client):
+    boundary = "ranh-gioi"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
+            f'filename="anh.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + b"\xff" * (1024 * 1024 + 1)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    response = client.post(
+        "/account/login", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_HOSTS": ["cho.example.vn"]}], indirect=True)
+def test_requests_for_untrusted_hosts_are_refused(client):
+    assert client.get("/healthz", headers={"Host": "cho.example.vn"}).status_code == 200
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
