@@ -48,6 +48,7 @@ def init_extensions(app: Flask) -> None:
     from marketplace.core.i18n import register_template_helpers, select_locale
     from marketplace.core.security import register_request_limits, register_security_headers
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from marketplace.media.storage import init_media
 
     register_request_limits(app)
     init_database(app)
@@ -65,6 +66,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
     init_passwords(app)
+    init_media(app)
     register_template_helpers(app)
     register_security_headers(app)
     register_health_check(app, "database", check_database)
@@ -72,10 +74,16 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.catalog.views import bp as catalog_bp
     from marketplace.core.views import bp as core_bp
+    from marketplace.media.views import bp as media_bp
+    from marketplace.shops.views import bp as shops_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(shops_bp)
+    app.register_blueprint(catalog_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,5 +1,23 @@
 """Every domain's models, imported in one place for metadata and migrations."""
 
 from marketplace.accounts.models import Role, User
+from marketplace.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductRevision,
+)
+from marketplace.media.models import Document, Image
+from marketplace.shops.models import Shop
 
-__all__ = ["Role", "User"]
+__all__ = [
+    "Category",
+    "Document",
+    "Image",
+    "Product",
+    "ProductImage",
+    "ProductRevision",
+    "Role",
+    "Shop",
+    "User",
+]

@@ -6,10 +6,10 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.core.models import TimestampMixin, UTCDateTime
+from marketplace.core.models import TimestampMixin, UTCDateTime, text_enum
 from marketplace.extensions import db
 
 
@@ -32,8 +32,7 @@ class User(TimestampMixin, db.Model):
     full_name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20))
     role: Mapped[Role] = mapped_column(
-        # Stored as text so later roles (moderator…) need no enum type migration.
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        text_enum(Role),
         default=Role.SHOPPER,
         server_default=Role.SHOPPER.value,
     )

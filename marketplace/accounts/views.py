@@ -36,7 +36,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
 def _after_login_target() -> str:
-    return safe_next(request.args.get("next"), url_for("core.home"))
+    return safe_next(request.args.get("next"), url_for("catalog.home"))
 
 
 def _attempt_failed(response: Response) -> bool:
@@ -95,7 +95,7 @@ login_limits = [
 )
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("catalog.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -143,7 +143,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     logout_user()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("core.home"))
+    return redirect(url_for("catalog.home"))
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -243,3 +243,8 @@ def reset_password(token: str) -> ResponseReturnValue:
             return redirect(url_for("accounts.login"))
     status = 400 if form.errors else 200
     return render_template("accounts/reset_password.html", form=form, user=user), status
+
+
+@bp.app_template_filter("phone")
+def phone_filter(e164: str) -> str:
+    return services.format_phone(e164)

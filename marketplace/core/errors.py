@@ -86,6 +86,10 @@ def register_error_handlers(app: Flask) -> None:
             code="csrf_failed",
         )
 
+    @app.errorhandler(NotFound)
+    def domain_not_found(error: NotFound) -> Response:
+        return error_response(404, code="not_found")
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500

@@ -1,8 +1,8 @@
-"""Site-wide pages: home, health, language switch."""
+"""Site-wide pages: health and the language switch."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from marketplace.core.health import run_health_checks
@@ -11,11 +11,6 @@ from marketplace.core.security import safe_next
 from marketplace.extensions import limiter
 
 bp = Blueprint("core", __name__)
-
-
-@bp.get("/")
-def home() -> ResponseReturnValue:
-    return render_template("core/home.html")
 
 
 @bp.get("/healthz")
@@ -29,7 +24,7 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/lang/<code>")
 def set_language(code: str) -> ResponseReturnValue:
-    target = safe_next(request.args.get("next"), url_for("core.home"))
+    target = safe_next(request.args.get("next"), url_for("catalog.home"))
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(

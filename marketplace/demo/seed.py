@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,10 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
+from marketplace.catalog import services as catalog_services
+from marketplace.catalog.models import Category, Product, ProductStatus
 from marketplace.core.text import fold
+from marketplace.demo import catalog_data, pictures
 from marketplace.demo.names import (
     GIVEN_FEMALE,
     GIVEN_MALE,
@@ -20,9 +24,22 @@ from marketplace.demo.names import (
     SURNAMES,
 )
 from marketplace.extensions import db
+from marketplace.media import services as media
+from marketplace.media.models import Image
+from marketplace.shops import places
+from marketplace.shops import services as shop_services
+from marketplace.shops.models import BusinessType, Shop, ShopStatus
+from marketplace.shops.rules import RULES_VERSION
 
 # The province's report: 460 member accounts, 202 shops, 542 products.
 DEMO_ACCOUNTS = 460
+DEMO_SHOPS = 210
+DEMO_PRODUCTS = 560
+# Most shops are approved; a few wait, were refused or are suspended, as in real life.
+SHOP_STATUS_CYCLE = (
+    [ShopStatus.APPROVED] * 44 + [ShopStatus.PENDING] * 3 + [ShopStatus.REJECTED] * 2
+    + [ShopStatus.SUSPENDED]
+)  # fmt: skip
 DEMO_PASSWORD = "chocamau-demo"  # noqa: S105 - published in the README for the demo
 ADMIN_EMAIL = "admin@example.com"
 # Timestamps count from a fixed day, so two seeds of the same version are identical.
@@ -39,11 +56,26 @@ def database_is_empty() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def seed_demo(seed: int = SEED) -> DemoSummary:
-    """Insert the demo dataset into an empty database (the caller commits)."""
+def seed_demo(
+    seed: int = SEED, *, shops: int = DEMO_SHOPS, products: int = DEMO_PRODUCTS
+) -> DemoSummary:
+    """Insert the demo dataset into an empty database (the caller commits).
+
+    ``shops`` and ``products`` scale the catalog down for tests; accounts stay 460.
+    """
     rng = random.Random(seed)
     users = seed_accounts(rng)
-    return DemoSummary(counts={"accounts": len(users)})
+    categories = catalog_services.ensure_default_categories()
+    opened = seed_shops(rng, users[1 : shops + 1])
+    listings = seed_products(rng, opened, products)
+    return DemoSummary(
+        counts={
+            "accounts": len(users),
+            "categories": categories,
+            "shops": len(opened),
+            "products": len(listings),
+        }
+    )
 
 
 def _person(rng: random.Random) -> str:
@@ -96,3 +128,152 @@ def seed_accounts(rng: random.Random) -> list[User]:
     db.session.add_all(users)
     db.session.flush()
     return users
+
+
+def _tax_code(rng: random.Random) -> str:
+    """A mã số thuế of Cà Mau (prefix 20) with a correct check digit."""
+    while True:
+        body = "20" + f"{rng.randrange(10**7):07d}"
+        for last in "0123456789":
+            if shop_services.is_valid_tax_code(body + last):
+                return body + last
+
+
+def _citizen_id(rng: random.Random) -> str:
+    # 096 is Cà Mau's code in citizen ID numbers.
+    return "096" + f"{rng.randrange(10**9):09d}"
+
+
+def _legal_ids(rng: random.Random, business_type: BusinessType) -> tuple[str | None, str | None]:
+    if business_type in (BusinessType.ENTERPRISE, BusinessType.COOPERATIVE):
+        return _tax_code(rng), None
+    if business_type == BusinessType.HOUSEHOLD:
+        return (_tax_code(rng) if rng.random() < 0.5 else _citizen_id(rng)), None
+    return None, _citizen_id(rng)
+
+
+ShopAndProfile = tuple[Shop, catalog_data.ShopProfile]
+
+
+def seed_shops(rng: random.Random, owners: list[User]) -> list[ShopAndProfile]:
+    """Open a shop for each owner through the real service, then decide on it."""
+    province = places.default_province_code()
+    commune_by_name = {commune.name: commune.code for commune in places.communes(province)}
+    profiles = catalog_data.make_shop_profiles(rng, len(owners))
+    cache: dict[str, Image] = {}
+    shops = []
+    for index, (owner, profile) in enumerate(zip(owners, profiles, strict=True)):
+        business_type = BusinessType(profile.business_type)
+        tax_code, id_number = _legal_ids(rng, business_type)
+        logo = _ingest(pictures.shop_logo(rng, pictures.ascii_initials(profile.name)), cache)
+        banner = _ingest(pictures.shop_banner(rng), cache)
+        shop = shop_services.open_shop(
+            owner,
+            shop_services.ShopDetails(
+                name=profile.name,
+                description=profile.description,
+                phone=owner.phone,
+                street=profile.street_address,
+                province_code=province,
+                commune_code=commune_by_name[profile.ward],
+                business_type=business_type,
+                tax_code=tax_code,
+                id_number=id_number,
+            ),
+            accepted_rules_version=RULES_VERSION,
+            logo=logo,
+            banner=banner,
+        )
+        opened = owner.created_at + timedelta(days=rng.randrange(1, 30))
+        shop.created_at = shop.updated_at = shop.rules_accepted_at = opened
+        status = SHOP_STATUS_CYCLE[index % len(SHOP_STATUS_CYCLE)]
+        if status == ShopStatus.REJECTED:
+            shop_services.reject_shop(
+                shop, reason="Giấy đăng ký kinh doanh chụp bị mờ, vui lòng tải lại bản rõ nét."
+            )
+        elif status in (ShopStatus.APPROVED, ShopStatus.SUSPENDED):
+            shop_services.approve_shop(shop, trusted=rng.random() < 0.6)
+            if status == ShopStatus.SUSPENDED:
+                shop_services.suspend_shop(
+                    shop, reason="Nhiều phản ánh giao hàng không đúng mô tả; đang xác minh."
+                )
+        shop.status_changed_at = opened + timedelta(days=1)
+        shops.append((shop, profile))
+    db.session.flush()
+    return shops
+
+
+def seed_products(rng: random.Random, shops: list[ShopAndProfile], total: int) -> list[Product]:
+    """List ``total`` products across the shops, with pictures, mostly on sale."""
+    category_ids = {c.slug: c.id for c in db.session.scalars(select(Category))}
+    sellers = [(shop, profile) for shop, profile in shops if shop.status != ShopStatus.REJECTED]
+    per_shop = [1] * len(sellers)
+    for _ in range(total - len(sellers)):
+        per_shop[rng.randrange(len(sellers))] += 1
+    picture_cache: dict[str, Image] = {}
+    products = []
+    for (shop, profile), count in zip(sellers, per_shop, strict=True):
+        for item in catalog_data.make_shop_products(rng, profile, count):
+            products.append(_list_product(rng, shop, item, category_ids, picture_cache))
+    db.session.flush()
+    return products
+
+
+def _ingest(picture: bytes, cache: dict[str, Image]) -> Image:
+    """Store a generated picture once: the same bytes are not converted again."""
+    key = hashlib.sha256(picture).hexdigest()
+    if key not in cache:
+        cache[key] = media.ingest_image(picture)
+    return cache[key]
+
+
+def _pictures(rng: random.Random, slug: str, cache: dict[str, Image]) -> list[Image]:
+    # Four pictures per category keep the first run of `make run` short.
+    variants = rng.sample(range(4), rng.choice((1, 2, 2, 3)))
+    return [_ingest(pictures.product_picture(rng, slug, variant), cache) for variant in variants]
+
+
+def _list_product(
+    rng: random.Random,
+    shop: Shop,
+    item: catalog_data.ProductProfile,
+    category_ids: dict[str, int],
+    picture_cache: dict[str, Image],
+) -> Product:
+    product = catalog_services.create_product(
+        shop,
+        catalog_services.ProductInput(
+            name=item.name,
+            category_id=category_ids[item.category_slug],
+            price_vnd=item.price_vnd,
+            compare_at_price_vnd=item.compare_at_price_vnd,
+            stock=item.stock,
+            unit=item.unit,
+            weight_grams=item.weight_grams,
+            description_md=item.description_md,
+            ocop_stars=item.ocop_stars,
+            ocop_certificate_no=item.ocop_certificate_no,
+            ocop_year=item.ocop_year,
+            ocop_level=item.ocop_level,
+            origin=item.origin,
+            gtin=item.gtin,
+        ),
+        _pictures(rng, item.category_slug, picture_cache),
+    )
+    listed = shop.created_at + timedelta(days=rng.randrange(1, 400), minutes=rng.randrange(1440))
+    product.created_at = product.updated_at = listed
+    roll = rng.random()
+    if shop.status == ShopStatus.PENDING or roll < 0.04:
+        catalog_services.change_status(product, ProductStatus.PENDING)
+    elif roll < 0.07:
+        pass  # a draft the seller is still writing
+    elif roll < 0.09:
+        catalog_services.change_status(product, ProductStatus.PENDING)
+        catalog_services.reject_product(
+            product, reason="Ảnh sản phẩm chưa đúng thực tế, vui lòng chụp lại sản phẩm thật."
+        )
+    else:
+        catalog_services.change_status(product, ProductStatus.PENDING)
+        catalog_services.approve_product(product)
+        product.published_at = listed + timedelta(hours=rng.randrange(2, 48))
+    return product

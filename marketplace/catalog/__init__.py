@@ -1,0 +1,1 @@
+"""The catalog: categories, product listings with images, review of listings."""

@@ -1,0 +1,56 @@
+"""``flask catalog …``: categories, and decisions on listings until the admin screens exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from marketplace.catalog import services
+from marketplace.catalog.models import Product
+from marketplace.extensions import db
+
+catalog_cli = AppGroup("catalog", help="Categories and listings.")
+
+
+@catalog_cli.command("init-categories")
+def init_categories_command() -> None:
+    """Create the default category tree's missing categories."""
+    added = services.ensure_default_categories()
+    db.session.commit()
+    click.echo(f"{added} categories added.")
+
+
+def _decide(product_id: int, action: Callable[..., object], **kwargs: str) -> None:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise click.ClickException(f"No listing {product_id}.")
+    try:
+        action(product, **kwargs)
+    except services.CatalogError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+
+
+@catalog_cli.command("approve")
+@click.argument("product_id", type=int)
+def approve_command(product_id: int) -> None:
+    """Publish the listing PRODUCT_ID waiting for review."""
+    _decide(product_id, services.approve_product)
+    click.echo(f"Listing {product_id} published.")
+
+
+@catalog_cli.command("reject")
+@click.argument("product_id", type=int)
+@click.option("--reason", required=True, help="Shown to the seller.")
+def reject_command(product_id: int, reason: str) -> None:
+    """Reject the listing PRODUCT_ID waiting for review."""
+    _decide(product_id, services.reject_product, reason=reason)
+    click.echo(f"Listing {product_id} rejected.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(catalog_cli)

@@ -1,0 +1,182 @@
+"""Read-side queries shared by pages, the API, search and sync.
+
+``public_products()`` is the one definition of what shoppers may see.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductRevision,
+    ProductStatus,
+    RevisionStatus,
+)
+from marketplace.core.errors import NotFound
+from marketplace.core.pagination import Page, paginate
+from marketplace.extensions import db
+from marketplace.shops.models import Shop, ShopStatus
+
+
+class Sort(enum.StrEnum):
+    NEWEST = "newest"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+
+
+def public_products() -> Select[tuple[Product]]:
+    """Published listings of approved shops: everything public starts here."""
+    return (
+        select(Product)
+        .join(Product.shop)
+        .where(Product.status == ProductStatus.PUBLISHED, Shop.status == ShopStatus.APPROVED)
+    )
+
+
+def with_cards(query: Select[tuple[Product]]) -> Select[tuple[Product]]:
+    """Load what a product card shows (shop, category, cover) without a query per card."""
+    return query.options(selectinload(Product.images).joinedload(ProductImage.image))
+
+
+def sorted_by(query: Select[tuple[Product]], sort: Sort) -> Select[tuple[Product]]:
+    if sort == Sort.PRICE_ASC:
+        return query.order_by(Product.price_vnd.asc(), Product.id.desc())
+    if sort == Sort.PRICE_DESC:
+        return query.order_by(Product.price_vnd.desc(), Product.id.desc())
+    return query.order_by(Product.published_at.desc(), Product.id.desc())
+
+
+def parse_sort(value: str | None) -> Sort:
+    try:
+        return Sort(value or Sort.NEWEST)
+    except ValueError:
+        return Sort.NEWEST
+
+
+def public_product(product_id: int) -> Product:
+    """Return a listing shoppers may see, or raise ``NotFound``."""
+    product = db.session.scalar(with_cards(public_products()).where(Product.id == product_id))
+    if product is None:
+        raise NotFound(product_id)
+    return product
+
+
+def public_shop(slug: str) -> Shop:
+    shop = db.session.scalar(
+        select(Shop).where(Shop.slug == slug, Shop.status == ShopStatus.APPROVED)
+    )
+    if shop is None:
+        raise NotFound(slug)
+    return shop
+
+
+def category_by_slug(slug: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound(slug)
+    return category
+
+
+def category_tree() -> list[Category]:
+    """Top-level categories with their children loaded."""
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(Category.parent_id.is_(None))
+            .order_by(Category.position)
+            .options(selectinload(Category.children))
+        )
+    )
+
+
+def descendant_ids(category: Category) -> list[int]:
+    """Return the ids of ``category`` and every category below it."""
+    rows = db.session.execute(select(Category.id, Category.parent_id)).all()
+    children: dict[int | None, list[int]] = {}
+    for category_id, parent_id in rows:
+        children.setdefault(parent_id, []).append(category_id)
+    found, stack = [], [category.id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def products_in_category(
+    category: Category, *, sort: Sort, page: int, per_page: int
+) -> Page[Product]:
+    query = public_products().where(Product.category_id.in_(descendant_ids(category)))
+    return paginate(with_cards(sorted_by(query, sort)), page=page, per_page=per_page)
+
+
+def products_of_shop(shop: Shop, *, sort: Sort, page: int, per_page: int) -> Page[Product]:
+    query = public_products().where(Product.shop_id == shop.id)
+    return paginate(with_cards(sorted_by(query, sort)), page=page, per_page=per_page)
+
+
+def newest_products(limit: int) -> list[Product]:
+    query = with_cards(sorted_by(public_products(), Sort.NEWEST)).limit(limit)
+    return list(db.session.scalars(query).unique())
+
+
+def ocop_products(limit: int) -> list[Product]:
+    query = public_products().where(Product.ocop_stars.is_not(None))
+    return list(db.session.scalars(with_cards(sorted_by(query, Sort.NEWEST)).limit(limit)).unique())
+
+
+def seller_products(shop: Shop) -> list[Product]:
+    """Every listing of ``shop`` but deleted ones, newest first (the dashboard)."""
+    return list(
+        db.session.scalars(
+            with_cards(
+                select(Product)
+                .where(Product.shop_id == shop.id, Product.status != ProductStatus.DELETED)
+                .order_by(Product.updated_at.desc(), Product.id.desc())
+            )
+        ).unique()
+    )
+
+
+def owned_product(product_id: int, owner: User) -> Product:
+    """Return a listing of ``owner``'s shop, or raise ``NotFound`` (never say it exists)."""
+    product = db.session.scalar(
+        select(Product)
+        .join(Product.shop)
+        .where(
+            Product.id == product_id,
+            Shop.owner_id == owner.id,
+            Product.status != ProductStatus.DELETED,
+        )
+    )
+    if product is None:
+        raise NotFound(product_id)
+    return product
+
+
+def revisions_by_product(products: list[Product]) -> dict[int, ProductRevision]:
+    """The pending (else last rejected) staged edit of each listing, for the dashboard."""
+    ids = [product.id for product in products]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(ProductRevision)
+        .where(
+            ProductRevision.product_id.in_(ids),
+            ProductRevision.status.in_([RevisionStatus.PENDING, RevisionStatus.REJECTED]),
+        )
+        .order_by(ProductRevision.id)
+    )
+    latest: dict[int, ProductRevision] = {}
+    for revision in rows:
+        current = latest.get(revision.product_id)
+        if current is None or current.status != RevisionStatus.PENDING:
+            latest[revision.product_id] = revision
+    return latest

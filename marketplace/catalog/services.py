@@ -1,0 +1,485 @@
+"""Business rules of listings. Services add and flush; the caller commits."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.catalog.default_categories import DEFAULT_CATEGORIES, CategorySpec
+from marketplace.catalog.models import (
+    MAX_IMAGES,
+    MAX_PRICE_VND,
+    Category,
+    OcopLevel,
+    Product,
+    ProductImage,
+    ProductRevision,
+    ProductStatus,
+    RevisionStatus,
+)
+from marketplace.core.errors import DomainError
+from marketplace.core.markup import render_markdown
+from marketplace.core.models import utcnow
+from marketplace.core.text import normalise, slugify
+from marketplace.extensions import db
+from marketplace.media.models import Image
+from marketplace.shops.models import Shop, ShopStatus
+
+
+class CatalogError(DomainError):
+    """A rule about listings refused the operation."""
+
+
+class InvalidProduct(CatalogError):
+    """A field is wrong; ``field`` names it so a form can show the message beside it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidTransition(CatalogError):
+    pass
+
+
+UNITS = ("kg", "g", "hộp", "gói", "chai", "hũ", "lọ", "túi", "con", "bó", "cái", "thùng", "lít")
+MAX_STOCK = 1_000_000
+MAX_WEIGHT_GRAMS = 100_000
+MAX_DESCRIPTION = 5000
+OCOP_FIRST_YEAR = 2018  # the OCOP programme's first certificates
+# Edits to these wait for review on a live listing of a shop that is not trusted.
+CONTENT_FIELDS = (
+    "name", "category_id", "description_md", "unit", "origin", "gtin", "traceability_url",
+    "ocop_stars", "ocop_certificate_no", "ocop_year", "ocop_level",
+)  # fmt: skip
+# These apply at once, always: sellers must be able to follow the market.
+IMMEDIATE_FIELDS = ("price_vnd", "compare_at_price_vnd", "stock", "weight_grams")
+
+ALLOWED: dict[ProductStatus, frozenset[ProductStatus]] = {
+    ProductStatus.DRAFT: frozenset(
+        {ProductStatus.PENDING, ProductStatus.PUBLISHED, ProductStatus.DELETED}
+    ),
+    ProductStatus.PENDING: frozenset(
+        {
+            ProductStatus.PUBLISHED,
+            ProductStatus.REJECTED,
+            ProductStatus.DRAFT,
+            ProductStatus.DELETED,
+        }
+    ),
+    ProductStatus.REJECTED: frozenset(
+        {ProductStatus.PENDING, ProductStatus.PUBLISHED, ProductStatus.DRAFT, ProductStatus.DELETED}
+    ),
+    ProductStatus.PUBLISHED: frozenset(
+        {ProductStatus.DRAFT, ProductStatus.HIDDEN, ProductStatus.DELETED}
+    ),
+    ProductStatus.HIDDEN: frozenset({ProductStatus.PUBLISHED, ProductStatus.DELETED}),
+    ProductStatus.DELETED: frozenset(),
+}
+_NEEDS_REASON = frozenset({ProductStatus.REJECTED, ProductStatus.HIDDEN})
+
+
+class UpdateOutcome(enum.StrEnum):
+    APPLIED = "applied"
+    STAGED = "staged"
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    """What a seller fills in about a listing."""
+
+    name: str
+    category_id: int
+    price_vnd: int
+    stock: int
+    unit: str
+    description_md: str = ""
+    compare_at_price_vnd: int | None = None
+    weight_grams: int | None = None
+    ocop_stars: int | None = None
+    ocop_certificate_no: str | None = None
+    ocop_year: int | None = None
+    ocop_level: OcopLevel | str | None = None
+    origin: str = ""
+    gtin: str | None = None
+    traceability_url: str | None = None
+
+
+def is_valid_gtin(code: str) -> bool:
+    """Return True for a GTIN-8/12/13/14 (EAN, UPC) whose check digit is right."""
+    if not re.fullmatch(r"\d{8}|\d{12,14}", code):
+        return False
+    digits = [int(ch) for ch in code]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == digits[-1]
+
+
+def check_price(price_vnd: int, compare_at_price_vnd: int | None) -> None:
+    if not 0 < price_vnd <= MAX_PRICE_VND:
+        raise InvalidProduct(
+            _("The price must be between 1 ₫ and 1.000.000.000 ₫."), field="price_vnd"
+        )
+    if compare_at_price_vnd is not None and compare_at_price_vnd <= price_vnd:
+        raise InvalidProduct(
+            _("The price before discount must be higher than the price."),
+            field="compare_at_price_vnd",
+        )
+    if compare_at_price_vnd is not None and compare_at_price_vnd > MAX_PRICE_VND:
+        raise InvalidProduct(
+            _("The price must be between 1 ₫ and 1.000.000.000 ₫."), field="compare_at_price_vnd"
+        )
+
+
+def check_stock(stock: int) -> None:
+    if not 0 <= stock <= MAX_STOCK:
+        raise InvalidProduct(_("Stock must be between 0 and 1.000.000."), field="stock")
+
+
+def _clean_ocop(data: ProductInput) -> dict[str, Any]:
+    if data.ocop_stars is None:
+        return {
+            "ocop_stars": None,
+            "ocop_certificate_no": None,
+            "ocop_year": None,
+            "ocop_level": None,
+        }
+    if data.ocop_stars not in (3, 4, 5):
+        raise InvalidProduct(_("OCOP ratings are 3, 4 or 5 stars."), field="ocop_stars")
+    certificate = " ".join((data.ocop_certificate_no or "").split())
+    if not certificate or len(certificate) > 50:
+        raise InvalidProduct(
+            _("Give the OCOP certificate number (at most 50 characters)."),
+            field="ocop_certificate_no",
+        )
+    year = data.ocop_year
+    if year is None or not OCOP_FIRST_YEAR <= year <= utcnow().year:
+        raise InvalidProduct(_("Give the year the OCOP certificate was issued."), field="ocop_year")
+    try:
+        level = OcopLevel(data.ocop_level) if data.ocop_level else None
+    except ValueError:
+        level = None
+    if level is None:
+        raise InvalidProduct(_("Choose who issued the OCOP certificate."), field="ocop_level")
+    return {
+        "ocop_stars": data.ocop_stars,
+        "ocop_certificate_no": certificate,
+        "ocop_year": year,
+        "ocop_level": level,
+    }
+
+
+def _clean_url(url: str | None) -> str | None:
+    url = (url or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 500:
+        raise InvalidProduct(
+            _("Give a full web address starting with https://."), field="traceability_url"
+        )
+    return url
+
+
+def clean_input(data: ProductInput) -> dict[str, Any]:
+    """Return the listing's fields, checked and normalised, or raise ``InvalidProduct``."""
+    name = " ".join(normalise(data.name).split())
+    if not name or len(name) > 150:
+        raise InvalidProduct(_("Give the product a name (at most 150 characters)."), "name")
+    category = db.session.get(Category, data.category_id)
+    if category is None or category.children:
+        raise InvalidProduct(_("Choose a category from the list."), field="category_id")
+    description = normalise(data.description_md or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidProduct(
+            _("The description is too long (at most 5000 characters)."), "description_md"
+        )
+    check_price(data.price_vnd, data.compare_at_price_vnd)
+    check_stock(data.stock)
+    if data.unit not in UNITS:
+        raise InvalidProduct(_("Choose a unit from the list."), field="unit")
+    if data.weight_grams is not None and not 0 < data.weight_grams <= MAX_WEIGHT_GRAMS:
+        raise InvalidProduct(_("The weight must be between 1 g and 100 kg."), field="weight_grams")
+    gtin = "".join((data.gtin or "").split()) or None
+    if gtin is not None and not is_valid_gtin(gtin):
+        raise InvalidProduct(
+            _("This barcode is not a valid GTIN/EAN (8, 12, 13 or 14 digits)."), "gtin"
+        )
+    return {
+        "name": name,
+        "category_id": category.id,
+        "description_md": description,
+        "price_vnd": data.price_vnd,
+        "compare_at_price_vnd": data.compare_at_price_vnd,
+        "stock": data.stock,
+        "unit": data.unit,
+        "weight_grams": data.weight_grams,
+        "origin": " ".join(normalise(data.origin or "").split())[:120],
+        "gtin": gtin,
+        "traceability_url": _clean_url(data.traceability_url),
+        **_clean_ocop(data),
+    }
+
+
+def _check_images(images: list[Image]) -> list[Image]:
+    unique = list(dict.fromkeys(images))
+    if len(unique) > MAX_IMAGES:
+        raise InvalidProduct(_("A listing has at most 8 pictures."), field="photos")
+    return unique
+
+
+def _set_images(product: Product, images: list[Image]) -> None:
+    product.images = [
+        ProductImage(image=image, position=position) for position, image in enumerate(images)
+    ]
+
+
+def _apply_content(product: Product, fields: dict[str, Any], images: list[Image]) -> None:
+    for name in CONTENT_FIELDS:
+        setattr(product, name, fields[name])
+    product.slug = slugify(fields["name"], max_length=150) or "san-pham"
+    product.description_html = render_markdown(fields["description_md"])
+    _set_images(product, images)
+
+
+def input_of(product: Product) -> ProductInput:
+    """Return the listing's current fields as an input (for duplicating, and forms)."""
+    names = ProductInput.__dataclass_fields__
+    return ProductInput(**{name: getattr(product, name) for name in names})
+
+
+def create_product(shop: Shop, data: ProductInput, images: list[Image]) -> Product:
+    """Create a draft listing in ``shop``."""
+    fields = clean_input(data)
+    product = Product(shop=shop, status=ProductStatus.DRAFT)
+    for name in IMMEDIATE_FIELDS:
+        setattr(product, name, fields[name])
+    _apply_content(product, fields, _check_images(images))
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def _content_of(fields: dict[str, Any], images: list[Image]) -> dict[str, Any]:
+    content = {name: fields[name] for name in CONTENT_FIELDS}
+    if content["ocop_level"] is not None:
+        content["ocop_level"] = str(content["ocop_level"])
+    content["image_ids"] = [image.id for image in images]
+    return content
+
+
+def _current_content(product: Product) -> dict[str, Any]:
+    fields = {name: getattr(product, name) for name in CONTENT_FIELDS}
+    return _content_of(fields, [item.image for item in product.images])
+
+
+def needs_review(product: Product) -> bool:
+    """Return True when content edits to ``product`` must wait for an admin."""
+    return product.status == ProductStatus.PUBLISHED and not product.shop.trusted
+
+
+def update_product(
+    product: Product, data: ProductInput, images: list[Image], *, author: User
+) -> UpdateOutcome:
+    """Save a seller's edit; on a live listing of an untrusted shop, stage the content.
+
+    Price, stock and weight always apply at once. A staged content edit replaces any
+    earlier one still waiting; the live version stays as it is until an admin decides.
+    """
+    fields = clean_input(data)
+    images = _check_images(images)
+    db.session.flush()  # images uploaded in this request need their ids
+    for name in IMMEDIATE_FIELDS:
+        setattr(product, name, fields[name])
+    content = _content_of(fields, images)
+    if needs_review(product):
+        if content == _current_content(product):
+            _supersede_pending_revision(product)
+            db.session.flush()
+            return UpdateOutcome.APPLIED
+        _supersede_pending_revision(product)
+        db.session.add(ProductRevision(product=product, author=author, content=content))
+        db.session.flush()
+        return UpdateOutcome.STAGED
+    _apply_content(product, fields, images)
+    db.session.flush()
+    return UpdateOutcome.APPLIED
+
+
+def set_price_and_stock(product: Product, *, price_vnd: int, stock: int) -> None:
+    """Change price and stock at once (the dashboard's quick edit); never reviewed."""
+    compare_at = product.compare_at_price_vnd
+    if compare_at is not None and compare_at <= price_vnd:
+        # A "before" price at or below the new price would be a false discount.
+        compare_at = None
+    check_price(price_vnd, compare_at)
+    check_stock(stock)
+    product.price_vnd, product.compare_at_price_vnd, product.stock = price_vnd, compare_at, stock
+    db.session.flush()
+
+
+def pending_revision(product: Product) -> ProductRevision | None:
+    return db.session.scalar(
+        select(ProductRevision).where(
+            ProductRevision.product_id == product.id,
+            ProductRevision.status == RevisionStatus.PENDING,
+        )
+    )
+
+
+def _supersede_pending_revision(product: Product) -> None:
+    revision = pending_revision(product) if product.id is not None else None
+    if revision is not None:
+        revision.status = RevisionStatus.SUPERSEDED
+        revision.decided_at = utcnow()
+
+
+def approve_revision(revision: ProductRevision) -> None:
+    """Swap a staged edit into the live listing."""
+    if revision.status != RevisionStatus.PENDING:
+        raise InvalidTransition(_("This edit has already been decided."))
+    content = dict(revision.content)
+    image_ids = content.pop("image_ids")
+    images_by_id = {
+        image.id: image
+        for image in db.session.scalars(select(Image).where(Image.id.in_(image_ids)))
+    }
+    fields = {**content}
+    fields["ocop_level"] = OcopLevel(content["ocop_level"]) if content["ocop_level"] else None
+    _apply_content(
+        revision.product, fields, [images_by_id[i] for i in image_ids if i in images_by_id]
+    )
+    revision.status = RevisionStatus.APPROVED
+    revision.decided_at = utcnow()
+    db.session.flush()
+
+
+def reject_revision(revision: ProductRevision, *, reason: str) -> None:
+    """Refuse a staged edit; the live listing stays, and the seller sees why."""
+    if revision.status != RevisionStatus.PENDING:
+        raise InvalidTransition(_("This edit has already been decided."))
+    if not reason.strip():
+        raise CatalogError(_("Give a reason: the seller will see it."))
+    revision.status = RevisionStatus.REJECTED
+    revision.reason = reason.strip()[:500]
+    revision.decided_at = utcnow()
+    db.session.flush()
+
+
+def latest_rejected_revision(product: Product) -> ProductRevision | None:
+    return db.session.scalar(
+        select(ProductRevision)
+        .where(
+            ProductRevision.product_id == product.id,
+            ProductRevision.status == RevisionStatus.REJECTED,
+        )
+        .order_by(ProductRevision.id.desc())
+        .limit(1)
+    )
+
+
+def change_status(
+    product: Product, new_status: ProductStatus, *, reason: str | None = None
+) -> None:
+    """Move ``product`` to ``new_status`` if the transition table allows it."""
+    if new_status not in ALLOWED[product.status]:
+        raise InvalidTransition(_("The listing's current state does not allow this change."))
+    reason = (reason or "").strip()
+    if new_status in _NEEDS_REASON and not reason:
+        raise CatalogError(_("Give a reason: the seller will see it."))
+    product.status = new_status
+    product.status_reason = reason[:500] if new_status in _NEEDS_REASON else None
+    if new_status == ProductStatus.PUBLISHED and product.published_at is None:
+        product.published_at = utcnow()
+    if new_status == ProductStatus.DELETED:
+        _supersede_pending_revision(product)
+    db.session.flush()
+
+
+def submit_product(product: Product) -> None:
+    """Send a listing to review, or publish it at once for a trusted, approved shop."""
+    shop = product.shop
+    if shop.trusted and shop.status == ShopStatus.APPROVED:
+        change_status(product, ProductStatus.PUBLISHED)
+    else:
+        change_status(product, ProductStatus.PENDING)
+
+
+def approve_product(product: Product) -> None:
+    if product.status != ProductStatus.PENDING:
+        raise InvalidTransition(_("Only listings waiting for review can be approved."))
+    change_status(product, ProductStatus.PUBLISHED)
+
+
+def reject_product(product: Product, *, reason: str) -> None:
+    change_status(product, ProductStatus.REJECTED, reason=reason)
+
+
+def unpublish_product(product: Product) -> None:
+    """Take a live listing off the site; the seller can submit it again later."""
+    if product.status != ProductStatus.PUBLISHED:
+        raise InvalidTransition(_("Only published listings can be unpublished."))
+    change_status(product, ProductStatus.DRAFT)
+
+
+def hide_product(product: Product, *, reason: str) -> None:
+    change_status(product, ProductStatus.HIDDEN, reason=reason)
+
+
+def unhide_product(product: Product) -> None:
+    if product.status != ProductStatus.HIDDEN:
+        raise InvalidTransition(_("Only hidden listings can be shown again."))
+    change_status(product, ProductStatus.PUBLISHED)
+
+
+def delete_product(product: Product) -> None:
+    """Remove a listing for good (kept as a row: orders will point at it)."""
+    change_status(product, ProductStatus.DELETED)
+
+
+def duplicate_product(product: Product) -> Product:
+    """Return a new draft copy of ``product`` (pictures shared), for a similar listing."""
+    data = input_of(product)
+    suffix = _(" (copy)")
+    name = data.name[: 150 - len(suffix)] + suffix
+    copy = create_product(
+        product.shop,
+        ProductInput(**{**asdict(data), "name": name}),
+        [item.image for item in product.images],
+    )
+    return copy
+
+
+def ensure_default_categories(specs: list[CategorySpec] = DEFAULT_CATEGORIES) -> int:
+    """Create the missing categories of the default tree; return how many were added."""
+    existing = set(db.session.scalars(select(Category.slug)))
+    added = 0
+
+    def add(spec: CategorySpec, parent: Category | None, position: int) -> Category:
+        nonlocal added
+        category = db.session.scalar(select(Category).where(Category.slug == spec.slug))
+        if category is None:
+            category = Category(
+                slug=spec.slug,
+                name_vi=spec.name_vi,
+                name_en=spec.name_en,
+                parent=parent,
+                position=position,
+            )
+            db.session.add(category)
+            added += 1
+        for child_position, child in enumerate(spec.children):
+            add(child, category, child_position)
+        return category
+
+    for position, spec in enumerate(specs):
+        if spec.slug not in existing or spec.children:
+            add(spec, None, position)
+    db.session.flush()
+    return added

@@ -1,0 +1,50 @@
+"""Pages of results: the items of one page and the total."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+
+from marketplace.extensions import db
+
+T = TypeVar("T")
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def clamp_page(value: object) -> int:
+    """Return a page number from user input: anything odd becomes page 1."""
+    try:
+        page = int(str(value))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def paginate(query: Select[tuple[T]], *, page: int, per_page: int) -> Page[T]:
+    """Run ``query`` for one page, and a count of all its rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)

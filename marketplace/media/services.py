@@ -1,0 +1,370 @@
+"""Turn uploads into safe, small WebP derivatives, and keep private documents."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from flask import current_app, has_app_context, url_for
+from flask_babel import gettext as _
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from marketplace.core.errors import DomainError
+from marketplace.extensions import db
+from marketplace.media.models import Document, Image
+from marketplace.media.storage import PRIVATE_PREFIX, PUBLIC_PREFIX, get_storage
+
+DERIVATIVE_WIDTHS = (1200, 600, 200)
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+WEBP_QUALITY = 80
+WEBP_METHOD = 4
+# WebP cannot encode a side longer than this; very tall pictures are scaled to fit.
+WEBP_MAX_SIDE = 16383
+# EXIF orientations that turn the picture a quarter: its width and height swap.
+_QUARTER_TURNS = {5, 6, 7, 8}
+_ORIENTATION_TAG = 0x0112
+
+# Our own pixel limit runs first on the header; this makes sure Pillow's bomb warning can
+# never be ignored either, whatever MEDIA_MAX_PIXELS is set to.
+warnings.filterwarnings("error", category=PILImage.DecompressionBombWarning)
+
+
+class MediaError(DomainError):
+    """An upload was refused; the message is safe to show to the user."""
+
+
+class UnsupportedImage(MediaError):
+    """The file is not a JPEG, PNG or WebP picture."""
+
+
+class FileTooLarge(MediaError):
+    """The file is over ``MEDIA_MAX_UPLOAD_BYTES``."""
+
+
+class ImageTooLarge(FileTooLarge):
+    """The picture is over the size or the pixel limit."""
+
+
+class CorruptImage(MediaError):
+    """The picture is truncated or damaged."""
+
+
+class UnsupportedDocument(MediaError):
+    """The file is not a PDF, JPEG or PNG document."""
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """A picture ready to store: the original's facts and WebP derivatives by width."""
+
+    sha256: str
+    width: int
+    height: int
+    format: str
+    size_bytes: int
+    derivatives: dict[int, bytes]
+
+
+def _setting(name: str, default: int) -> int:
+    if not has_app_context():
+        return default
+    return int(current_app.config.get(name, default))
+
+
+def _format_number(value: float) -> str:
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def _read_upload(data: bytes | BinaryIO, too_large: type[FileTooLarge]) -> bytes:
+    """Return the upload's bytes, reading at most one byte past the limit."""
+    limit = _setting("MEDIA_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    content = (
+        bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.read(limit + 1)
+    )
+    if len(content) > limit:
+        raise too_large(
+            _(
+                "This file is too large. The limit is %(limit)s MB.",
+                limit=_format_number(limit / (1024 * 1024)),
+            )
+        )
+    return content
+
+
+def _not_an_image() -> UnsupportedImage:
+    return UnsupportedImage(_("This file is not a JPEG, PNG or WebP image."))
+
+
+def _corrupt() -> CorruptImage:
+    return CorruptImage(_("This image is damaged or incomplete. Please upload it again."))
+
+
+def _too_many_pixels(limit: int) -> ImageTooLarge:
+    return ImageTooLarge(
+        _(
+            "This image has too many pixels. The limit is %(limit)s megapixels.",
+            limit=_format_number(limit / 1_000_000),
+        )
+    )
+
+
+def _looks_supported(content: bytes) -> bool:
+    """Return True when ``content`` starts like a JPEG, PNG or WebP file."""
+    if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
+        return True
+    return content.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"))
+
+
+def _open(content: bytes, formats: tuple[str, ...], max_pixels: int) -> PILImage.Image:
+    """Open ``content`` lazily, refusing other formats and too many pixels before decoding."""
+    try:
+        im = PILImage.open(io.BytesIO(content), formats=list(formats))
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except UnidentifiedImageError:
+        # Pillow cannot tell a damaged header from another format; the magic bytes can.
+        error = _corrupt() if _looks_supported(content) else _not_an_image()
+        raise error from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _corrupt() from error
+    width, height = im.size
+    if width < 1 or height < 1:
+        raise _corrupt()
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+    return im
+
+
+def _to_rgb(im: PILImage.Image) -> PILImage.Image:
+    """Return ``im`` as RGB, transparency flattened onto white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greys would clip to white; scale them to 8 bits first.
+        im = im.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        background = PILImage.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return im.convert("RGB")
+
+
+def _scaled(im: PILImage.Image, width: int) -> PILImage.Image:
+    """Return ``im`` at most ``width`` wide (never wider than it is), aspect kept."""
+    scale = min(1.0, width / im.width, WEBP_MAX_SIDE / im.height)
+    if scale >= 1.0:
+        return im
+    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    return im.resize(size, PILImage.Resampling.LANCZOS)
+
+
+def _encode_webp(im: PILImage.Image) -> bytes:
+    buffer = io.BytesIO()
+    # No exif=, icc_profile= or xmp=: the derivative carries no metadata, GPS above all.
+    im.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    return buffer.getvalue()
+
+
+def process_image(data: bytes | BinaryIO) -> ProcessedImage:
+    """Check an uploaded picture and make its WebP derivatives; touch no file or row.
+
+    JPEG, PNG and WebP are recognised by content, never by name. The picture is turned
+    upright by its EXIF orientation, flattened onto white, stripped of all metadata and
+    scaled to each of ``DERIVATIVE_WIDTHS`` (never enlarged), each size from the last.
+    """
+    content = _read_upload(data, ImageTooLarge)
+    max_pixels = _setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS)
+    largest = DERIVATIVE_WIDTHS[0]
+    im = _open(content, IMAGE_FORMATS, max_pixels)
+    try:
+        original_format = im.format or ""
+        width, height = im.size
+        if im.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
+            width, height = height, width
+        if original_format == "JPEG":
+            # Decode at 1/2, 1/4 or 1/8 scale when that still covers the largest size.
+            im.draft("RGB", (largest, largest))
+        im.load()
+        # In place: a 40 MP PNG is 120 MB decoded, and a copy per step adds up.
+        ImageOps.exif_transpose(im, in_place=True)
+        picture = _to_rgb(im)
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _corrupt() from error
+    finally:
+        im.close()
+    picture.info.clear()
+
+    derivatives: dict[int, bytes] = {}
+    previous_size, previous_target = (0, 0), 0
+    for target in sorted(DERIVATIVE_WIDTHS, reverse=True):
+        picture = _scaled(picture, target)
+        if picture.size == previous_size:
+            derivatives[target] = derivatives[previous_target]
+        else:
+            derivatives[target] = _encode_webp(picture)
+        previous_size, previous_target = picture.size, target
+
+    return ProcessedImage(
+        sha256=hashlib.sha256(derivatives[largest]).hexdigest(),
+        width=width,
+        height=height,
+        format=original_format,
+        size_bytes=len(content),
+        derivatives=derivatives,
+    )
+
+
+def derivative_key(sha256: str, width: int) -> str:
+    """Return the storage key of a picture's derivative ``width`` px wide."""
+    if width not in DERIVATIVE_WIDTHS:
+        raise ValueError(f"no derivative {width} px wide; use one of {DERIVATIVE_WIDTHS}")
+    return f"{PUBLIC_PREFIX}{sha256[:2]}/{sha256}-{width}.webp"
+
+
+def save_image(processed: ProcessedImage) -> Image:
+    """Store the derivatives (once: keys are content hashes) and get or create the row."""
+    storage = get_storage()
+    for width, data in processed.derivatives.items():
+        key = derivative_key(processed.sha256, width)
+        if not storage.exists(key):
+            storage.put(key, data, "image/webp")
+
+    image = _image_by_sha(processed.sha256)
+    if image is not None:
+        return image
+    values = {
+        "sha256": processed.sha256,
+        "width": processed.width,
+        "height": processed.height,
+        "format": processed.format,
+        "size_bytes": processed.size_bytes,
+    }
+    insert = _INSERTS.get(db.session.get_bind().dialect.name)
+    if insert is None:
+        image = Image(**values)
+        db.session.add(image)
+        db.session.flush()
+        return image
+    # Two uploads of one picture may race; the loser finds the winner's row instead of
+    # failing the caller's transaction (a savepoint is unreliable on pysqlite).
+    statement = insert(Image).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    db.session.execute(statement)
+    image = _image_by_sha(processed.sha256)
+    assert image is not None
+    return image
+
+
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
+
+def _image_by_sha(sha256: str) -> Image | None:
+    return db.session.scalar(select(Image).where(Image.sha256 == sha256))
+
+
+def ingest_image(data: bytes | BinaryIO) -> Image:
+    """Check, convert and store an uploaded picture; return its (possibly existing) row."""
+    return save_image(process_image(data))
+
+
+def ingest_images(uploads: list[tuple[str, bytes | BinaryIO]]) -> list[Image]:
+    """Check every ``(filename, data)`` upload first, then store them all; all or nothing.
+
+    A bad file raises its ``MediaError`` (its message names the file) before anything is
+    written, so a form with one broken picture saves nothing.
+    """
+    processed = []
+    for filename, data in uploads:
+        try:
+            processed.append(process_image(data))
+        except MediaError as error:
+            raise type(error)(f"{filename}: {error}") from error
+    return [save_image(item) for item in processed]
+
+
+def image_url(image: Image, width: int = 600) -> str:
+    """Return the URL of ``image``'s derivative ``width`` px wide (one of 1200, 600, 200)."""
+    return url_for("media.file", key=derivative_key(image.sha256, width))
+
+
+_DOCUMENT_TYPES = {
+    "PDF": ("application/pdf", ".pdf", (".pdf",)),
+    "JPEG": ("image/jpeg", ".jpg", (".jpg", ".jpeg")),
+    "PNG": ("image/png", ".png", (".png",)),
+}
+_UNSAFE_FILENAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+MAX_FILENAME_LENGTH = 255
+
+
+def _document_kind(content: bytes) -> str:
+    if content.startswith(b"%PDF-"):
+        return "PDF"
+    try:
+        with PILImage.open(io.BytesIO(content), formats=["JPEG", "PNG"]) as im:
+            kind = im.format or ""
+            im.verify()
+    except (
+        PILImage.DecompressionBombError,
+        PILImage.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+    ):
+        kind = ""
+    if kind not in _DOCUMENT_TYPES:
+        raise UnsupportedDocument(_("This file is not a PDF, JPEG or PNG document."))
+    return kind
+
+
+def sanitise_filename(filename: str, extension: str, allowed: tuple[str, ...]) -> str:
+    """Return a display name: no directories or control characters, the right extension."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = _UNSAFE_FILENAME_CHARS.sub("_", name)
+    name = " ".join(name.split()).strip(". ")
+    stem, ext = os.path.splitext(name)
+    if ext.lower() not in allowed:
+        stem, ext = name, extension
+    stem = stem.strip(". ") or "document"
+    return stem[: MAX_FILENAME_LENGTH - len(ext)] + ext.lower()
+
+
+def store_document(data: bytes | BinaryIO, filename: str) -> Document:
+    """Keep a private PDF, JPEG or PNG file exactly as uploaded; never served publicly."""
+    content = _read_upload(data, FileTooLarge)
+    kind = _document_kind(content)
+    content_type, extension, allowed = _DOCUMENT_TYPES[kind]
+    # A random key, not the hash: two shops' documents never share (or delete) one file.
+    key = f"{PRIVATE_PREFIX}documents/{secrets.token_hex(16)}{extension}"
+    get_storage().put(key, content, content_type)
+    document = Document(
+        storage_key=key,
+        filename=sanitise_filename(filename, extension, allowed),
+        content_type=content_type,
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def open_document(document: Document) -> bytes:
+    """Return a private document's bytes."""
+    return get_storage().open(document.storage_key)

@@ -1,0 +1,1 @@
+"""Shops ("gian hàng"): opening, legal profile, approval states, storefronts."""

@@ -1,0 +1,69 @@
+"""The shop and its states."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.core.models import TimestampMixin, UTCDateTime, text_enum
+from marketplace.extensions import db
+from marketplace.media.models import Document, Image
+
+
+class ShopStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class BusinessType(enum.StrEnum):
+    ENTERPRISE = "enterprise"
+    COOPERATIVE = "cooperative"
+    HOUSEHOLD = "household"
+    INDIVIDUAL = "individual"
+
+
+class Shop(TimestampMixin, db.Model):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(20))
+    street: Mapped[str] = mapped_column(String(200))
+    province_code: Mapped[int] = mapped_column(index=True)
+    commune_code: Mapped[int] = mapped_column(index=True)
+    business_type: Mapped[BusinessType] = mapped_column(text_enum(BusinessType))
+    tax_code: Mapped[str | None] = mapped_column(String(14))
+    id_number: Mapped[str | None] = mapped_column(String(12))
+    registration_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    rules_version: Mapped[str] = mapped_column(String(20))
+    rules_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    logo_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    banner_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    status: Mapped[ShopStatus] = mapped_column(
+        text_enum(ShopStatus), default=ShopStatus.PENDING, index=True
+    )
+    # Why the shop was last rejected or suspended: shown to its owner.
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    logo: Mapped[Image | None] = relationship(foreign_keys=[logo_id])
+    banner: Mapped[Image | None] = relationship(foreign_keys=[banner_id])
+    registration_document: Mapped[Document | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Shop {self.id} {self.slug} {self.status}>"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == ShopStatus.APPROVED

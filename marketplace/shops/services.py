@@ -1,0 +1,305 @@
+"""Business rules of shops. Services add and flush; the caller commits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.core.errors import DomainError
+from marketplace.core.models import utcnow
+from marketplace.core.text import normalise, slugify
+from marketplace.extensions import db
+from marketplace.media.models import Document, Image
+from marketplace.shops import places
+from marketplace.shops.models import BusinessType, Shop, ShopStatus
+from marketplace.shops.rules import RULES_VERSION
+
+
+class ShopError(DomainError):
+    """A rule about shops refused the operation."""
+
+
+class AlreadyHasShop(ShopError):
+    pass
+
+
+class SlugTaken(ShopError):
+    pass
+
+
+class InvalidSlug(ShopError):
+    pass
+
+
+class InvalidAddress(ShopError):
+    pass
+
+
+class InvalidLegalProfile(ShopError):
+    pass
+
+
+class RulesNotAccepted(ShopError):
+    pass
+
+
+class InvalidTransition(ShopError):
+    pass
+
+
+# The one transition table of shop states.
+ALLOWED: dict[ShopStatus, frozenset[ShopStatus]] = {
+    ShopStatus.PENDING: frozenset({ShopStatus.APPROVED, ShopStatus.REJECTED}),
+    ShopStatus.REJECTED: frozenset({ShopStatus.PENDING}),
+    ShopStatus.APPROVED: frozenset({ShopStatus.SUSPENDED}),
+    ShopStatus.SUSPENDED: frozenset({ShopStatus.APPROVED}),
+}
+_NEEDS_REASON = frozenset({ShopStatus.REJECTED, ShopStatus.SUSPENDED})
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MIN, SLUG_MAX = 3, 80
+# Paths and words a shop must not take as its address.
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "seller", "account", "static", "media", "search", "new", "edit", "moi"}
+)
+# Mã số thuế: 10 digits with a check digit, optionally "-" and a 3-digit branch number.
+_TAX_CODE_RE = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
+_TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+# Căn cước công dân: 12 digits; since 1 July 2025 it is also the tax code of individuals
+# and household businesses.
+_PERSONAL_ID_RE = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True)
+class ShopDetails:
+    """What a seller fills in about the shop."""
+
+    name: str
+    description: str
+    phone: str
+    street: str
+    province_code: int
+    commune_code: int
+    business_type: BusinessType
+    tax_code: str | None = None
+    id_number: str | None = None
+    slug: str | None = None
+
+
+def is_valid_tax_code(value: str) -> bool:
+    """Return True for a Vietnamese tax code (mã số thuế) whose check digit is right."""
+    match = _TAX_CODE_RE.match(value)
+    if not match:
+        return False
+    digits = [int(ch) for ch in match.group(1)]
+    check = 10 - sum(d * w for d, w in zip(digits[:9], _TAX_WEIGHTS, strict=True)) % 11
+    return check == digits[9]
+
+
+def _clean(value: str | None) -> str | None:
+    cleaned = "".join((value or "").split())
+    return cleaned or None
+
+
+def check_legal_profile(
+    business_type: BusinessType, tax_code: str | None, id_number: str | None
+) -> tuple[str | None, str | None]:
+    """Return the cleaned tax code and ID number, or raise ``InvalidLegalProfile``.
+
+    Enterprises and cooperatives need a tax code; household businesses a tax code or (since
+    July 2025) the owner's 12-digit personal ID; individuals their personal ID number.
+    """
+    tax_code, id_number = _clean(tax_code), _clean(id_number)
+    if tax_code and not (is_valid_tax_code(tax_code) or _PERSONAL_ID_RE.match(tax_code)):
+        raise InvalidLegalProfile(_("This tax code is not valid (10 digits, e.g. 0100109106)."))
+    if id_number and not _PERSONAL_ID_RE.match(id_number):
+        raise InvalidLegalProfile(_("A citizen ID number has 12 digits."))
+    if business_type in {BusinessType.ENTERPRISE, BusinessType.COOPERATIVE}:
+        if not tax_code or not is_valid_tax_code(tax_code):
+            raise InvalidLegalProfile(_("Enterprises and cooperatives must give their tax code."))
+    elif business_type == BusinessType.HOUSEHOLD:
+        if not tax_code:
+            raise InvalidLegalProfile(
+                _("Household businesses must give their tax code or the owner's citizen ID.")
+            )
+    elif not id_number:
+        raise InvalidLegalProfile(_("Individuals must give their citizen ID number."))
+    return tax_code, id_number
+
+
+def check_address(province_code: int, commune_code: int) -> None:
+    if places.province(province_code) is None:
+        raise InvalidAddress(_("Choose a province."))
+    if not places.commune_in_province(commune_code, province_code):
+        raise InvalidAddress(_("Choose a commune or ward of the chosen province."))
+
+
+def check_slug(slug: str, *, shop: Shop | None = None) -> str:
+    """Return ``slug`` if a shop may use it, or raise ``InvalidSlug`` / ``SlugTaken``."""
+    slug = slug.strip().lower()
+    if not (SLUG_MIN <= len(slug) <= SLUG_MAX) or not SLUG_RE.match(slug):
+        raise InvalidSlug(
+            _("Use 3–80 lower-case letters, digits and hyphens, e.g. kho-ca-loc-ut-hien.")
+        )
+    if slug in RESERVED_SLUGS:
+        raise SlugTaken(_("This address is reserved. Choose another one."))
+    query = select(Shop.id).where(Shop.slug == slug)
+    if shop is not None and shop.id is not None:
+        query = query.where(Shop.id != shop.id)
+    if db.session.scalar(query) is not None:
+        raise SlugTaken(_("Another shop already uses this address."))
+    return slug
+
+
+def unique_slug(name: str) -> str:
+    """Return a free slug made from ``name``: "Khô Cá Lóc Út Hiền" → ``kho-ca-loc-ut-hien``."""
+    base = slugify(name, max_length=SLUG_MAX - 4) or "gian-hang"
+    if len(base) < SLUG_MIN:
+        base = f"gian-hang-{base}"
+    taken = set(db.session.scalars(select(Shop.slug).where(Shop.slug.startswith(base))))
+    candidate, number = base, 2
+    while candidate in taken or candidate in RESERVED_SLUGS:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def _clean_details(details: ShopDetails, shop: Shop | None) -> dict[str, object]:
+    name = " ".join(normalise(details.name).split())
+    if not name:
+        raise ShopError(_("Enter the shop's name."))
+    check_address(details.province_code, details.commune_code)
+    tax_code, id_number = check_legal_profile(
+        details.business_type, details.tax_code, details.id_number
+    )
+    if details.slug:
+        slug = check_slug(details.slug, shop=shop)
+    elif shop is not None:
+        slug = shop.slug
+    else:
+        slug = unique_slug(name)
+    return {
+        "name": name,
+        "slug": slug,
+        "description": normalise(details.description or "").strip(),
+        "phone": accounts.normalise_phone(details.phone),
+        "street": " ".join(normalise(details.street).split()),
+        "province_code": details.province_code,
+        "commune_code": details.commune_code,
+        "business_type": details.business_type,
+        "tax_code": tax_code,
+        "id_number": id_number,
+    }
+
+
+def shop_of(user: User) -> Shop | None:
+    return db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
+
+
+def open_shop(
+    owner: User,
+    details: ShopDetails,
+    *,
+    accepted_rules_version: str | None,
+    registration_document: Document | None = None,
+    logo: Image | None = None,
+    banner: Image | None = None,
+) -> Shop:
+    """Open a pending shop for ``owner``, who becomes a seller at once."""
+    if shop_of(owner) is not None:
+        raise AlreadyHasShop(_("You already have a shop."))
+    if accepted_rules_version != RULES_VERSION:
+        raise RulesNotAccepted(_("You must accept the platform's rules to open a shop."))
+    now = utcnow()
+    shop = Shop(
+        owner=owner,
+        rules_version=RULES_VERSION,
+        rules_accepted_at=now,
+        registration_document=registration_document,
+        logo=logo,
+        banner=banner,
+        status=ShopStatus.PENDING,
+        status_changed_at=now,
+        **_clean_details(details, None),
+    )
+    db.session.add(shop)
+    accounts.grant_seller(owner)
+    db.session.flush()
+    return shop
+
+
+def update_shop(
+    shop: Shop,
+    details: ShopDetails,
+    *,
+    registration_document: Document | None = None,
+    logo: Image | None = None,
+    banner: Image | None = None,
+) -> None:
+    """Change the shop's details; new files replace old ones, missing ones are kept."""
+    for field, value in _clean_details(details, shop).items():
+        setattr(shop, field, value)
+    if registration_document is not None:
+        shop.registration_document = registration_document
+    if logo is not None:
+        shop.logo = logo
+    if banner is not None:
+        shop.banner = banner
+    db.session.flush()
+
+
+def change_status(shop: Shop, new_status: ShopStatus, *, reason: str | None = None) -> None:
+    """Move ``shop`` to ``new_status`` if the transition table allows it."""
+    if new_status not in ALLOWED[shop.status]:
+        raise InvalidTransition(_("The shop's current state does not allow this change."))
+    reason = (reason or "").strip()
+    if new_status in _NEEDS_REASON and not reason:
+        raise ShopError(_("Give a reason: the seller will see it."))
+    shop.status = new_status
+    shop.status_reason = reason[:500] if new_status in _NEEDS_REASON else None
+    shop.status_changed_at = utcnow()
+    db.session.flush()
+
+
+def _require(shop: Shop, status: ShopStatus) -> None:
+    if shop.status != status:
+        raise InvalidTransition(_("This shop has already been decided."))
+
+
+def approve_shop(shop: Shop, *, trusted: bool | None = None) -> None:
+    """Approve a pending shop: it and its published listings become public."""
+    _require(shop, ShopStatus.PENDING)
+    change_status(shop, ShopStatus.APPROVED)
+    if trusted is not None:
+        shop.trusted = trusted
+
+
+def reject_shop(shop: Shop, *, reason: str) -> None:
+    change_status(shop, ShopStatus.REJECTED, reason=reason)
+
+
+def resubmit_shop(shop: Shop) -> None:
+    """Send a rejected shop, fixed by its owner, back to review."""
+    change_status(shop, ShopStatus.PENDING)
+
+
+def suspend_shop(shop: Shop, *, reason: str) -> None:
+    change_status(shop, ShopStatus.SUSPENDED, reason=reason)
+
+
+def reinstate_shop(shop: Shop) -> None:
+    _require(shop, ShopStatus.SUSPENDED)
+    change_status(shop, ShopStatus.APPROVED)
+
+
+def set_trusted(shop: Shop, trusted: bool) -> None:
+    """Mark a shop whose new listings publish without review (or take that back)."""
+    shop.trusted = trusted
+
+
+def can_see_registration_document(shop: Shop, user: User) -> bool:
+    return user.is_authenticated and (user.id == shop.owner_id or user.is_admin)

@@ -1,0 +1,264 @@
+"""Shop pages: the seller's shop forms and dashboard, public storefronts."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
+
+from marketplace.catalog import queries as catalog_queries
+from marketplace.core.pagination import clamp_page
+from marketplace.extensions import db
+from marketplace.media import services as media
+from marketplace.media.models import Document, Image
+from marketplace.shops import places, services
+from marketplace.shops.forms import ShopForm
+from marketplace.shops.models import BusinessType, Shop
+from marketplace.shops.rules import RULES_VERSION
+
+bp = Blueprint("shops", __name__)
+
+STOREFRONT_PAGE_SIZE = 24
+
+
+def _uploaded(field_data: object) -> FileStorage | None:
+    if isinstance(field_data, FileStorage) and field_data.filename:
+        return field_data
+    return None
+
+
+def _details(form: ShopForm) -> services.ShopDetails:
+    return services.ShopDetails(
+        name=form.name.data or "",
+        slug=(form.slug.data or "").strip() or None,
+        description=form.description.data or "",
+        phone=form.phone.data or "",
+        street=form.street.data or "",
+        province_code=form.province_code.data or 0,
+        commune_code=form.commune_code.data or 0,
+        business_type=BusinessType(form.business_type.data),
+        tax_code=form.tax_code.data,
+        id_number=form.id_number.data,
+    )
+
+
+_FIELD_OF_ERROR = {
+    services.SlugTaken: "slug",
+    services.InvalidSlug: "slug",
+    services.InvalidAddress: "commune_code",
+    services.InvalidLegalProfile: "tax_code",
+    services.RulesNotAccepted: "accept_rules",
+}
+
+
+def _show_error(form: ShopForm, error: Exception) -> None:
+    field = _FIELD_OF_ERROR.get(type(error))
+    if isinstance(error, services.accounts.InvalidPhone):
+        field = "phone"
+    if field:
+        getattr(form, field).errors.append(str(error))
+    else:
+        form.form_errors.append(str(error))
+
+
+def _files(form: ShopForm) -> tuple[Document | None, Image | None, Image | None]:
+    """Store the form's files; raise ``MediaError`` naming the bad one (nothing stored)."""
+    document_upload = _uploaded(form.registration_document.data)
+    pictures = [
+        (name, upload)
+        for name, upload in (
+            ("logo", _uploaded(form.logo.data)),
+            ("banner", _uploaded(form.banner.data)),
+        )
+        if upload is not None
+    ]
+    stored = media.ingest_images(
+        [(upload.filename or name, upload.stream) for name, upload in pictures]
+    )
+    by_name = {name: image for (name, _upload), image in zip(pictures, stored, strict=True)}
+    document = (
+        media.store_document(document_upload.stream, document_upload.filename or "")
+        if document_upload
+        else None
+    )
+    return document, by_name.get("logo"), by_name.get("banner")
+
+
+def _wants_commune_refresh(form: ShopForm) -> bool:
+    """Handle the address helpers, which re-render the form instead of saving it.
+
+    Without JavaScript, changing the province needs a round trip to list its communes; an
+    old (pre-July 2025) address is converted to the new province and commune.
+    """
+    if "convert_legacy" in request.form:
+        mapped = places.map_legacy_address_line(form.legacy_address.data or "")
+        if mapped is None:
+            form.legacy_address.errors = [_("This old address could not be recognised.")]
+        else:
+            form.province_code.data, commune_code = mapped
+            form.fill_place_choices()
+            form.commune_code.data = commune_code or 0
+            if commune_code is None:
+                flash(_("Province found; choose the commune or ward in the list."), "info")
+        return True
+    return "refresh_places" in request.form
+
+
+@bp.route("/seller/shop/new", methods=["GET", "POST"])
+@login_required
+def open_shop() -> ResponseReturnValue:
+    if services.shop_of(current_user) is not None:
+        return redirect(url_for("shops.dashboard"))
+    form = ShopForm()
+    if request.method == "GET":
+        form.province_code.data = places.default_province_code()
+        form.phone.data = services.accounts.format_phone(current_user.phone)
+    form.fill_place_choices()
+    if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
+        try:
+            document, logo, banner = _files(form)
+            shop = services.open_shop(
+                current_user,
+                _details(form),
+                accepted_rules_version=form.accepted_rules_version,
+                registration_document=document,
+                logo=logo,
+                banner=banner,
+            )
+        except (services.ShopError, media.MediaError, services.accounts.AccountError) as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Your shop %(name)s is waiting for approval. You can add products now.",
+                    name=shop.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("shops.dashboard"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("shops/shop_form.html", form=form, shop=None), status
+
+
+@bp.route("/seller/shop/edit", methods=["GET", "POST"])
+@login_required
+def edit_shop() -> ResponseReturnValue:
+    shop = services.shop_of(current_user)
+    if shop is None:
+        return redirect(url_for("shops.open_shop"))
+    form = ShopForm(obj=shop)
+    if request.method == "GET":
+        form.phone.data = services.accounts.format_phone(shop.phone)
+        form.accept_rules.data = True
+    form.fill_place_choices()
+    if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
+        try:
+            document, logo, banner = _files(form)
+            services.update_shop(
+                shop, _details(form), registration_document=document, logo=logo, banner=banner
+            )
+        except (services.ShopError, media.MediaError, services.accounts.AccountError) as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The shop's details have been saved."), "success")
+            return redirect(url_for("shops.dashboard"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("shops/shop_form.html", form=form, shop=shop), status
+
+
+@bp.post("/seller/shop/resubmit")
+@login_required
+def resubmit_shop() -> ResponseReturnValue:
+    shop = services.shop_of(current_user)
+    if shop is None:
+        abort(404)
+    try:
+        services.resubmit_shop(shop)
+    except services.ShopError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Your shop has been sent for review again."), "success")
+    return redirect(url_for("shops.dashboard"))
+
+
+@bp.get("/seller")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    shop = services.shop_of(current_user)
+    if shop is None:
+        return render_template("shops/dashboard.html", shop=None, products=[], revisions={})
+    products = catalog_queries.seller_products(shop)
+    revisions = catalog_queries.revisions_by_product(products)
+    return render_template(
+        "shops/dashboard.html", shop=shop, products=products, revisions=revisions
+    )
+
+
+@bp.get("/shops/<int:shop_id>/registration-document")
+@login_required
+def registration_document(shop_id: int) -> ResponseReturnValue:
+    shop = db.session.get(Shop, shop_id)
+    if (
+        shop is None
+        or shop.registration_document is None
+        or not services.can_see_registration_document(shop, current_user)
+    ):
+        abort(404)
+    document = shop.registration_document
+    response = Response(media.open_document(document), mimetype=document.content_type)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(document.filename, safe='')}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/places/communes")
+def communes() -> ResponseReturnValue:
+    """The communes of a province, for the shop form's script."""
+    try:
+        code = int(request.args.get("province", ""))
+    except ValueError:
+        code = 0
+    if places.province(code) is None:
+        return jsonify(
+            {"error": {"code": "unknown_province", "message": _("Choose a province.")}}
+        ), 400
+    return jsonify([{"code": c.code, "name": c.name} for c in places.communes(code)])
+
+
+@bp.get("/quy-dinh")
+def rules() -> ResponseReturnValue:
+    return render_template("shops/rules.html", version=RULES_VERSION)
+
+
+@bp.get("/gian-hang/<slug>")
+def storefront(slug: str) -> ResponseReturnValue:
+    shop = catalog_queries.public_shop(slug)
+    sort = catalog_queries.parse_sort(request.args.get("sort"))
+    page = catalog_queries.products_of_shop(
+        shop, sort=sort, page=clamp_page(request.args.get("page")), per_page=STOREFRONT_PAGE_SIZE
+    )
+    address = places.format_address(shop.street, shop.commune_code, shop.province_code)
+    return render_template(
+        "shops/storefront.html", shop=shop, page=page, sort=sort, address=address
+    )
