@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -138,7 +138,12 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         parent_open = super().open
-        return contextvars.Context().run(parent_open, *args, **kwargs)
+        response = contextvars.Context().run(parent_open, *args, **kwargs)
+        if has_app_context():
+            # End the test's own transaction: on SQLite it holds a snapshot from before the
+            # request, and the test must see what the request committed.
+            db.session.commit()
+        return response
 
 
 @pytest.fixture

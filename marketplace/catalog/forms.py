@@ -19,6 +19,12 @@ from marketplace.core.forms import (
     required,
 )
 
+OCOP_LEVEL_LABELS = {
+    OcopLevel.PROVINCE: _l("Provincial People's Committee"),
+    OcopLevel.NATIONAL: _l("Prime Minister (national)"),
+    OcopLevel.DISTRICT: _l("District (before 2025)"),
+}
+
 
 def _optional_int(value: object) -> int | None:
     return int(str(value)) if value not in (None, "", "None") else None
@@ -58,12 +64,8 @@ class ProductForm(Form):
     ocop_level = SelectField(
         _l("Certified by"),
         choices=choices(
-            [
-                ("", _l("— choose —")),
-                (OcopLevel.PROVINCE.value, _l("Provincial People's Committee")),
-                (OcopLevel.NATIONAL.value, _l("Prime Minister (national)")),
-                (OcopLevel.DISTRICT.value, _l("District (before 2025)")),
-            ]
+            [("", _l("— choose —"))]
+            + [(level.value, label) for level, label in OCOP_LEVEL_LABELS.items()]
         ),
     )
     origin = StringField(_l("Origin"), validators=[Optional(), max_length(120)])

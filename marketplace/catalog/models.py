@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -160,3 +169,14 @@ class ProductRevision(db.Model):
 
     product: Mapped[Product] = relationship()
     author: Mapped[User] = relationship()
+
+    __table_args__ = (
+        # At most one edit waits per listing, even when two saves race.
+        Index(
+            "uq_product_revisions_one_pending",
+            "product_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.catalog.default_categories import DEFAULT_CATEGORIES, CategorySpec
@@ -67,19 +68,14 @@ ALLOWED: dict[ProductStatus, frozenset[ProductStatus]] = {
         {ProductStatus.PENDING, ProductStatus.PUBLISHED, ProductStatus.DELETED}
     ),
     ProductStatus.PENDING: frozenset(
-        {
-            ProductStatus.PUBLISHED,
-            ProductStatus.REJECTED,
-            ProductStatus.DRAFT,
-            ProductStatus.DELETED,
-        }
+        {ProductStatus.PUBLISHED, ProductStatus.REJECTED, ProductStatus.DELETED}
     ),
-    ProductStatus.REJECTED: frozenset(
-        {ProductStatus.PENDING, ProductStatus.PUBLISHED, ProductStatus.DRAFT, ProductStatus.DELETED}
-    ),
+    # A rejected listing goes back to review, even in a trusted shop: an admin refused it.
+    ProductStatus.REJECTED: frozenset({ProductStatus.PENDING, ProductStatus.DELETED}),
     ProductStatus.PUBLISHED: frozenset(
         {ProductStatus.DRAFT, ProductStatus.HIDDEN, ProductStatus.DELETED}
     ),
+    # Only an admin's unhide leaves HIDDEN (see unhide_product); the seller may delete.
     ProductStatus.HIDDEN: frozenset({ProductStatus.PUBLISHED, ProductStatus.DELETED}),
     ProductStatus.DELETED: frozenset(),
 }
@@ -227,10 +223,15 @@ def clean_input(data: ProductInput) -> dict[str, Any]:
     }
 
 
+def check_image_count(count: int) -> None:
+    """Refuse more than 8 pictures (before any upload is converted)."""
+    if count > MAX_IMAGES:
+        raise InvalidProduct(_("A listing has at most 8 pictures."), field="photos")
+
+
 def _check_images(images: list[Image]) -> list[Image]:
     unique = list(dict.fromkeys(images))
-    if len(unique) > MAX_IMAGES:
-        raise InvalidProduct(_("A listing has at most 8 pictures."), field="photos")
+    check_image_count(len(unique))
     return unique
 
 
@@ -290,7 +291,8 @@ def update_product(
     """Save a seller's edit; on a live listing of an untrusted shop, stage the content.
 
     Price, stock and weight always apply at once. A staged content edit replaces any
-    earlier one still waiting; the live version stays as it is until an admin decides.
+    earlier one still waiting; sending back the live content withdraws it; sending the
+    waiting content again leaves it as it is. The live version stays until an admin decides.
     """
     fields = clean_input(data)
     images = _check_images(images)
@@ -298,18 +300,46 @@ def update_product(
     for name in IMMEDIATE_FIELDS:
         setattr(product, name, fields[name])
     content = _content_of(fields, images)
-    if needs_review(product):
-        if content == _current_content(product):
-            _supersede_pending_revision(product)
-            db.session.flush()
-            return UpdateOutcome.APPLIED
+    if not needs_review(product):
         _supersede_pending_revision(product)
-        db.session.add(ProductRevision(product=product, author=author, content=content))
+        _apply_content(product, fields, images)
+        db.session.flush()
+        return UpdateOutcome.APPLIED
+    waiting = pending_revision(product)
+    if waiting is not None and waiting.content == content:
         db.session.flush()
         return UpdateOutcome.STAGED
-    _apply_content(product, fields, images)
-    db.session.flush()
-    return UpdateOutcome.APPLIED
+    _supersede_pending_revision(product)
+    if content == _current_content(product):
+        db.session.flush()
+        return UpdateOutcome.APPLIED
+    try:
+        with db.session.begin_nested():
+            db.session.add(ProductRevision(product=product, author=author, content=content))
+    except IntegrityError as error:
+        # Another save of this listing staged its edit at the same moment.
+        raise CatalogError(
+            _("This listing was just saved elsewhere. Reload the page and try again.")
+        ) from error
+    return UpdateOutcome.STAGED
+
+
+def editable_content(product: Product) -> tuple[ProductInput, list[Image]]:
+    """What the edit form starts from: the edit waiting for review if any, else the live one."""
+    live = input_of(product)
+    waiting = pending_revision(product)
+    if waiting is None:
+        return live, [item.image for item in product.images]
+    content = dict(waiting.content)
+    image_ids = content.pop("image_ids")
+    images = {
+        image.id: image
+        for image in db.session.scalars(select(Image).where(Image.id.in_(image_ids)))
+    }
+    return (
+        ProductInput(**{**asdict(live), **content}),
+        [images[image_id] for image_id in image_ids if image_id in images],
+    )
 
 
 def set_price_and_stock(product: Product, *, price_vnd: int, stock: int) -> None:
@@ -338,12 +368,15 @@ def _supersede_pending_revision(product: Product) -> None:
     if revision is not None:
         revision.status = RevisionStatus.SUPERSEDED
         revision.decided_at = utcnow()
+        db.session.flush()  # before a new pending edit is inserted (one pending per listing)
 
 
 def approve_revision(revision: ProductRevision) -> None:
     """Swap a staged edit into the live listing."""
     if revision.status != RevisionStatus.PENDING:
         raise InvalidTransition(_("This edit has already been decided."))
+    if revision.product.status != ProductStatus.PUBLISHED:
+        raise InvalidTransition(_("The listing's current state does not allow this change."))
     content = dict(revision.content)
     image_ids = content.pop("image_ids")
     images_by_id = {
@@ -372,18 +405,6 @@ def reject_revision(revision: ProductRevision, *, reason: str) -> None:
     db.session.flush()
 
 
-def latest_rejected_revision(product: Product) -> ProductRevision | None:
-    return db.session.scalar(
-        select(ProductRevision)
-        .where(
-            ProductRevision.product_id == product.id,
-            ProductRevision.status == RevisionStatus.REJECTED,
-        )
-        .order_by(ProductRevision.id.desc())
-        .limit(1)
-    )
-
-
 def change_status(
     product: Product, new_status: ProductStatus, *, reason: str | None = None
 ) -> None:
@@ -397,18 +418,41 @@ def change_status(
     product.status_reason = reason[:500] if new_status in _NEEDS_REASON else None
     if new_status == ProductStatus.PUBLISHED and product.published_at is None:
         product.published_at = utcnow()
-    if new_status == ProductStatus.DELETED:
+    if new_status != ProductStatus.PUBLISHED:
+        # A staged edit belongs to the live version; once that is gone, so is the edit.
         _supersede_pending_revision(product)
     db.session.flush()
 
 
+SUBMITTABLE = frozenset({ProductStatus.DRAFT, ProductStatus.REJECTED})
+
+
 def submit_product(product: Product) -> None:
-    """Send a listing to review, or publish it at once for a trusted, approved shop."""
+    """Send a draft or rejected listing to review; a trusted, approved shop's draft
+    is published at once."""
+    if product.status not in SUBMITTABLE:
+        raise InvalidTransition(_("Only drafts and rejected listings can be submitted."))
     shop = product.shop
-    if shop.trusted and shop.status == ShopStatus.APPROVED:
+    if (
+        product.status == ProductStatus.DRAFT
+        and shop.trusted
+        and shop.status == ShopStatus.APPROVED
+    ):
         change_status(product, ProductStatus.PUBLISHED)
     else:
         change_status(product, ProductStatus.PENDING)
+
+
+def allowed_actions(product: Product) -> frozenset[str]:
+    """The seller's buttons for ``product`` on the dashboard."""
+    actions = {"delete"}
+    if product.status in SUBMITTABLE:
+        actions.add("submit")
+    if product.status == ProductStatus.PUBLISHED:
+        actions.add("unpublish")
+    if product.status != ProductStatus.HIDDEN:
+        actions.add("duplicate")
+    return frozenset(actions)
 
 
 def approve_product(product: Product) -> None:
@@ -445,6 +489,9 @@ def delete_product(product: Product) -> None:
 
 def duplicate_product(product: Product) -> Product:
     """Return a new draft copy of ``product`` (pictures shared), for a similar listing."""
+    if product.status == ProductStatus.HIDDEN:
+        # A copy would carry hidden content back to the site under a new id.
+        raise InvalidTransition(_("A hidden listing cannot be duplicated."))
     data = input_of(product)
     suffix = _(" (copy)")
     name = data.name[: 150 - len(suffix)] + suffix

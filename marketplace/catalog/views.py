@@ -23,9 +23,10 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries, services
-from marketplace.catalog.forms import ActionForm, ProductForm, QuickEditForm
-from marketplace.catalog.models import OcopLevel, Product, ProductStatus
+from marketplace.catalog.forms import OCOP_LEVEL_LABELS, ActionForm, ProductForm, QuickEditForm
+from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.errors import NotFound
+from marketplace.core.markup import plain_text
 from marketplace.core.pagination import clamp_page
 from marketplace.core.security import external_url
 from marketplace.extensions import db
@@ -66,8 +67,8 @@ def category(slug: str) -> ResponseReturnValue:
     return render_template("catalog/category.html", category=category, page=page, sort=sort)
 
 
-@bp.get("/san-pham/<int:product_id>")
-@bp.get("/san-pham/<int:product_id>/<slug>")
+@bp.get("/san-pham/<id:product_id>")
+@bp.get("/san-pham/<id:product_id>/<slug>")
 def product_detail(product_id: int, slug: str | None = None) -> ResponseReturnValue:
     product = queries.public_product(product_id)
     if slug != product.slug:
@@ -80,18 +81,12 @@ def product_detail(product_id: int, slug: str | None = None) -> ResponseReturnVa
         product=product,
         canonical_url=canonical_url,
         json_ld=product_json_ld(product, canonical_url),
-        ocop_level_label=ocop_level_label(product.ocop_level),
+        description=plain_text(product.description_html)[:160] or product.name,
+        ocop_level_label=OCOP_LEVEL_LABELS.get(product.ocop_level, "")
+        if product.ocop_level
+        else "",
         shop_address=places.format_address(shop.street, shop.commune_code, shop.province_code),
     )
-
-
-def ocop_level_label(level: OcopLevel | None) -> str:
-    labels = {
-        OcopLevel.PROVINCE: _("certified by the province"),
-        OcopLevel.NATIONAL: _("certified nationally"),
-        OcopLevel.DISTRICT: _("certified by the district"),
-    }
-    return labels.get(level, "") if level else ""
 
 
 def product_json_ld(product: Product, url: str) -> dict[str, object]:
@@ -102,7 +97,7 @@ def product_json_ld(product: Product, url: str) -> dict[str, object]:
         "@type": "Product",
         "name": product.name,
         "url": url,
-        "description": product.description_md[:500],
+        "description": plain_text(product.description_html)[:500],
         "category": product.category.name_vi,
         "brand": {"@type": "Brand", "name": product.shop.name},
         "offers": {
@@ -129,7 +124,7 @@ def _product_url(product: Product) -> str:
     return url_for("catalog.product_detail", product_id=product.id, slug=product.slug)
 
 
-@bp.get("/san-pham/<int:product_id>/qr.<fmt>")
+@bp.get("/san-pham/<id:product_id>/qr.<fmt>")
 def product_qr(product_id: int, fmt: str) -> ResponseReturnValue:
     """A QR code of the listing's address, to print on packaging."""
     product = queries.public_product(product_id)
@@ -168,19 +163,17 @@ def _uploads(form: ProductForm) -> list[tuple[str, FileStorage]]:
     return [(upload.filename or "", upload) for upload in files]
 
 
-def _kept_images(product: Product | None) -> list[Image]:
-    """The listing's pictures the form keeps, in the order the seller chose."""
-    if product is None:
-        return []
+def _kept_images(images: list[Image]) -> list[Image]:
+    """The pictures the form keeps, in the order the seller chose."""
     kept = []
-    for index, item in enumerate(product.images):
-        if request.form.get(f"remove_image_{item.image_id}"):
+    for index, image in enumerate(images):
+        if request.form.get(f"remove_image_{image.id}"):
             continue
         try:
-            position = int(request.form.get(f"image_position_{item.image_id}", index + 1))
+            position = int(request.form.get(f"image_position_{image.id}", index + 1))
         except ValueError:
             position = index + 1
-        kept.append((position, index, item.image))
+        kept.append((position, index, image))
     return [image for _position, _index, image in sorted(kept, key=lambda row: row[:2])]
 
 
@@ -194,21 +187,23 @@ def _show_error(form: ProductForm, error: Exception) -> None:
         form.form_errors.append(str(error))
 
 
-def _save_product(form: ProductForm, shop: Shop, product: Product | None) -> Product | None:
+def _save_product(
+    form: ProductForm, shop: Shop, product: Product | None, current_images: list[Image]
+) -> Product | None:
     """Validate, store pictures, create or update; return the listing or None on error."""
     try:
-        images = _kept_images(product) + media.ingest_images(
-            [(name, upload.stream) for name, upload in _uploads(form)]
-        )
+        # Check the fields and the number of pictures first: nothing is converted or
+        # stored for a form that will be refused.
+        services.clean_input(form.to_input())
+        kept, uploads = _kept_images(current_images), _uploads(form)
+        services.check_image_count(len(kept) + len(uploads))
+        images = kept + media.ingest_images([(name, upload.stream) for name, upload in uploads])
         if product is None:
             product = services.create_product(shop, form.to_input(), images)
             outcome = services.UpdateOutcome.APPLIED
         else:
             outcome = services.update_product(product, form.to_input(), images, author=current_user)
-        if "submit" in request.form and product.status in (
-            ProductStatus.DRAFT,
-            ProductStatus.REJECTED,
-        ):
+        if "submit" in request.form and "submit" in services.allowed_actions(product):
             services.submit_product(product)
     except (services.CatalogError, media.MediaError) as error:
         db.session.rollback()
@@ -240,25 +235,28 @@ def new_product() -> ResponseReturnValue:
         return redirect(url_for("shops.open_shop"))
     form = ProductForm()
     form.fill_category_choices(_locale())
-    if form.validate_on_submit() and _save_product(form, shop, None) is not None:
+    if form.validate_on_submit() and _save_product(form, shop, None, []) is not None:
         return redirect(url_for("shops.dashboard"))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("catalog/product_form.html", form=form, product=None), status
+    return render_template("catalog/product_form.html", form=form, product=None, images=[]), status
 
 
-@bp.route("/seller/products/<int:product_id>/edit", methods=["GET", "POST"])
+@bp.route("/seller/products/<id:product_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_product(product_id: int) -> ResponseReturnValue:
     product = queries.owned_product(product_id, current_user)
-    form = ProductForm(obj=product)
+    # A seller returning to a listing with an edit waiting continues from that edit.
+    data, images = services.editable_content(product)
+    form = ProductForm(obj=data)
     form.fill_category_choices(_locale())
-    if form.validate_on_submit() and _save_product(form, product.shop, product) is not None:
+    if form.validate_on_submit() and _save_product(form, product.shop, product, images) is not None:
         return redirect(url_for("shops.dashboard"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template(
         "catalog/product_form.html",
         form=form,
         product=product,
+        images=images,
         revision=services.pending_revision(product),
     ), status
 
@@ -282,19 +280,19 @@ def _act(product_id: int, action: Callable[[Product], object], done: str) -> Res
     return redirect(url_for("shops.dashboard"))
 
 
-@bp.post("/seller/products/<int:product_id>/submit")
+@bp.post("/seller/products/<id:product_id>/submit")
 @login_required
 def submit_product(product_id: int) -> ResponseReturnValue:
     return _act(product_id, services.submit_product, _("The listing has been submitted."))
 
 
-@bp.post("/seller/products/<int:product_id>/unpublish")
+@bp.post("/seller/products/<id:product_id>/unpublish")
 @login_required
 def unpublish_product(product_id: int) -> ResponseReturnValue:
     return _act(product_id, services.unpublish_product, _("The listing is off the site."))
 
 
-@bp.post("/seller/products/<int:product_id>/duplicate")
+@bp.post("/seller/products/<id:product_id>/duplicate")
 @login_required
 def duplicate_product(product_id: int) -> ResponseReturnValue:
     return _act(
@@ -302,13 +300,13 @@ def duplicate_product(product_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/seller/products/<int:product_id>/delete")
+@bp.post("/seller/products/<id:product_id>/delete")
 @login_required
 def delete_product(product_id: int) -> ResponseReturnValue:
     return _act(product_id, services.delete_product, _("The listing has been deleted."))
 
 
-@bp.post("/seller/products/<int:product_id>/quick")
+@bp.post("/seller/products/<id:product_id>/quick")
 @login_required
 def quick_edit(product_id: int) -> ResponseReturnValue:
     product = queries.owned_product(product_id, current_user)
@@ -340,16 +338,6 @@ def product_url_global(product: Product) -> str:
     return _product_url(product)
 
 
-@bp.app_template_filter("status_label")
-def status_label(status: object) -> str:
-    """The Vietnamese (or English) word for a listing's or shop's state."""
-    labels = {
-        "draft": _("Draft"),
-        "pending": _("Waiting for review"),
-        "published": _("On sale"),
-        "rejected": _("Rejected"),
-        "hidden": _("Hidden by admins"),
-        "approved": _("Approved"),
-        "suspended": _("Suspended"),
-    }
-    return labels.get(str(status), str(status))
+@bp.app_template_global("allowed_actions")
+def allowed_actions_global(product: Product) -> frozenset[str]:
+    return services.allowed_actions(product)

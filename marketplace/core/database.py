@@ -25,12 +25,20 @@ def init_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _configure_sqlite)
+            event.listen(db.engine, "begin", _begin_sqlite)
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    # pysqlite starts transactions late and on its own, which breaks SAVEPOINT; let
+    # SQLAlchemy say BEGIN itself (the documented recipe), so nested transactions work.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 
-from marketplace.core.money import format_vnd
+from marketplace.core.money import format_vnd, format_vnd_number
 
 LANGUAGE_COOKIE = "lang"
 
@@ -27,7 +28,23 @@ def local_datetime(value: datetime | None, format: str = "short") -> str:
     return format_datetime(value, format)
 
 
+def status_label(status: object) -> str:
+    """The word shown for a listing's or a shop's state."""
+    labels = {
+        "draft": _("Draft"),
+        "pending": _("Waiting for review"),
+        "published": _("On sale"),
+        "rejected": _("Rejected"),
+        "hidden": _("Hidden by admins"),
+        "approved": _("Approved"),
+        "suspended": _("Suspended"),
+    }
+    return labels.get(str(status), str(status))
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(format_vnd_number, "vnd_number")
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(local_datetime, "datetime")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -28,3 +30,9 @@ def render_markdown(text: str) -> str:
         url_schemes=ALLOWED_SCHEMES,
         link_rel="nofollow noopener ugc",
     )
+
+
+def plain_text(html: str) -> str:
+    """Return the text of sanitised ``html``, for meta descriptions and structured data."""
+    text = nh3.clean(html or "", tags=set())
+    return " ".join(unescape(text).split())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 # People in Vietnam write 150.000 ₫ whatever language the page is in.
 _VND_LOCALE = "vi_VN"
@@ -15,3 +15,8 @@ def format_vnd(amount: int | None) -> str:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"VND amounts are whole integers, got {amount!r}")
     return format_currency(amount, "VND", locale=_VND_LOCALE)
+
+
+def format_vnd_number(amount: int | None) -> str:
+    """Return ``amount`` grouped as Vietnamese type it, without the sign: ``150.000``."""
+    return "" if amount is None else format_decimal(amount, locale=_VND_LOCALE)

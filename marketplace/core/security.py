@@ -5,7 +5,8 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
+from werkzeug.routing import BaseConverter, ValidationError
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
 # outside place a form may lead to (Chrome applies form-action to the POST's redirect).
@@ -34,6 +35,37 @@ SECURITY_HEADERS = {
 }
 
 
+class IdConverter(BaseConverter):
+    """``<id:name>``: a database id; anything beyond a 32-bit key is simply not found.
+
+    Werkzeug's ``int`` accepts any length, and SQLite and PostgreSQL then fail on the
+    overflow with an error instead of "no such row".
+    """
+
+    regex = r"[1-9][0-9]{0,9}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
+MAX_ID = 2**31 - 1
+
+
+def refuse_nul_bytes() -> None:
+    """Answer 400 to a request carrying NUL characters: no database text can store them."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def register_request_limits(app: Flask) -> None:
     """Cap bodies that are read whole into memory (urlencoded forms, JSON).
 
@@ -46,6 +78,9 @@ def register_request_limits(app: Flask) -> None:
     def cap_in_memory_bodies() -> None:
         if request.mimetype != "multipart/form-data":
             request.max_content_length = app.config["MAX_FORM_MEMORY_SIZE"]
+        refuse_nul_bytes()
+
+    app.url_map.converters["id"] = IdConverter
 
 
 def register_security_headers(app: Flask) -> None:

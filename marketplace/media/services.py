@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import unicodedata
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -37,10 +36,6 @@ WEBP_MAX_SIDE = 16383
 # EXIF orientations that turn the picture a quarter: its width and height swap.
 _QUARTER_TURNS = {5, 6, 7, 8}
 _ORIENTATION_TAG = 0x0112
-
-# Our own pixel limit runs first on the header; this makes sure Pillow's bomb warning can
-# never be ignored either, whatever MEDIA_MAX_PIXELS is set to.
-warnings.filterwarnings("error", category=PILImage.DecompressionBombWarning)
 
 
 class MediaError(DomainError):

@@ -12,7 +12,8 @@ bp = Blueprint("media", __name__)
 
 # Keys name their content by hash, so a file under a key never changes.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
-CONTENT_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg", ".png": "image/png"}
+# Only WebP derivatives are public; documents are served by their own guarded routes.
+CONTENT_TYPES = {".webp": "image/webp"}
 
 
 @bp.get("/media/<path:key>", endpoint="file")

@@ -56,14 +56,10 @@ class Shop(TimestampMixin, db.Model):
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     trusted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    owner: Mapped[User] = relationship()
     logo: Mapped[Image | None] = relationship(foreign_keys=[logo_id])
     banner: Mapped[Image | None] = relationship(foreign_keys=[banner_id])
     registration_document: Mapped[Document | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Shop {self.id} {self.slug} {self.status}>"
-
-    @property
-    def is_public(self) -> bool:
-        return self.status == ShopStatus.APPROVED

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
@@ -200,6 +201,21 @@ def shop_of(user: User) -> Shop | None:
     return db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
 
 
+def check_details(details: ShopDetails, shop: Shop | None = None) -> None:
+    """Raise the ``ShopError`` the details would cause, writing nothing.
+
+    Views call it before storing uploaded files, so a refused form leaves no file behind.
+    """
+    _clean_details(details, shop)
+
+
+def check_can_open(owner: User, accepted_rules_version: str | None) -> None:
+    if shop_of(owner) is not None:
+        raise AlreadyHasShop(_("You already have a shop."))
+    if accepted_rules_version != RULES_VERSION:
+        raise RulesNotAccepted(_("You must accept the platform's rules to open a shop."))
+
+
 def open_shop(
     owner: User,
     details: ShopDetails,
@@ -210,10 +226,7 @@ def open_shop(
     banner: Image | None = None,
 ) -> Shop:
     """Open a pending shop for ``owner``, who becomes a seller at once."""
-    if shop_of(owner) is not None:
-        raise AlreadyHasShop(_("You already have a shop."))
-    if accepted_rules_version != RULES_VERSION:
-        raise RulesNotAccepted(_("You must accept the platform's rules to open a shop."))
+    check_can_open(owner, accepted_rules_version)
     now = utcnow()
     shop = Shop(
         owner=owner,
@@ -226,7 +239,14 @@ def open_shop(
         status_changed_at=now,
         **_clean_details(details, None),
     )
-    db.session.add(shop)
+    try:
+        with db.session.begin_nested():
+            db.session.add(shop)
+    except IntegrityError as error:
+        # A second submit of the same form, or another shop taking the slug, at that moment.
+        if shop_of(owner) is not None:
+            raise AlreadyHasShop(_("You already have a shop.")) from error
+        raise SlugTaken(_("Another shop already uses this address.")) from error
     accounts.grant_seller(owner)
     db.session.flush()
     return shop

@@ -76,7 +76,11 @@ def _show_error(form: ShopForm, error: Exception) -> None:
 
 
 def _files(form: ShopForm) -> tuple[Document | None, Image | None, Image | None]:
-    """Store the form's files; raise ``MediaError`` naming the bad one (nothing stored)."""
+    """Store the form's files, pictures checked first; raise ``MediaError`` naming a bad one.
+
+    Call it only once the details passed ``services.check_details``: a refused form must
+    not leave the owner's ID scan behind on disk.
+    """
     document_upload = _uploaded(form.registration_document.data)
     pictures = [
         (name, upload)
@@ -130,6 +134,8 @@ def open_shop() -> ResponseReturnValue:
     form.fill_place_choices()
     if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
         try:
+            services.check_can_open(current_user, form.accepted_rules_version)
+            services.check_details(_details(form))
             document, logo, banner = _files(form)
             shop = services.open_shop(
                 current_user,
@@ -169,6 +175,7 @@ def edit_shop() -> ResponseReturnValue:
     form.fill_place_choices()
     if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
         try:
+            services.check_details(_details(form), shop)
             document, logo, banner = _files(form)
             services.update_shop(
                 shop, _details(form), registration_document=document, logo=logo, banner=banner
@@ -213,7 +220,7 @@ def dashboard() -> ResponseReturnValue:
     )
 
 
-@bp.get("/shops/<int:shop_id>/registration-document")
+@bp.get("/shops/<id:shop_id>/registration-document")
 @login_required
 def registration_document(shop_id: int) -> ResponseReturnValue:
     shop = db.session.get(Shop, shop_id)

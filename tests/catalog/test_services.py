@@ -357,3 +357,67 @@ def test_suspending_a_shop_hides_its_listings_and_reinstating_restores_them(app)
     assert product.id not in public_ids()
     shops.reinstate_shop(product.shop)
     assert product.id in public_ids()
+
+
+def test_a_staged_edit_dies_with_the_live_version_it_was_made_for(app):
+    product = make_product()
+    owner = product.shop.owner
+    services.update_product(product, product_input(name="Tên B"), [], author=owner)
+    revision = services.pending_revision(product)
+
+    services.unpublish_product(product)
+    services.update_product(product, product_input(name="Tên C"), [], author=owner)
+
+    assert revision.status == RevisionStatus.SUPERSEDED
+    with pytest.raises(services.InvalidTransition):
+        services.approve_revision(revision)
+    assert product.name == "Tên C"
+
+
+def test_sending_back_the_live_content_withdraws_the_waiting_edit(app):
+    product = make_product()
+    owner = product.shop.owner
+    services.update_product(product, product_input(name="Tên B"), [], author=owner)
+
+    outcome = services.update_product(product, product_input(), [], author=owner)
+
+    assert outcome == services.UpdateOutcome.APPLIED
+    assert services.pending_revision(product) is None
+
+
+def test_a_rejected_listing_of_a_trusted_shop_goes_back_to_review(app):
+    product = make_product(shop=make_shop(trusted=True), status=ProductStatus.REJECTED)
+
+    services.submit_product(product)
+
+    assert product.status == ProductStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (ProductStatus.DRAFT, {"submit", "duplicate", "delete"}),
+        (ProductStatus.PENDING, {"duplicate", "delete"}),
+        (ProductStatus.PUBLISHED, {"unpublish", "duplicate", "delete"}),
+        (ProductStatus.REJECTED, {"submit", "duplicate", "delete"}),
+        (ProductStatus.HIDDEN, {"delete"}),
+    ],
+)
+def test_allowed_actions_follow_the_state(app, status, actions):
+    assert services.allowed_actions(make_product(status=status)) == actions
+
+
+def test_only_one_edit_can_wait_per_listing(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from marketplace.catalog.models import ProductRevision
+
+    product = make_product()
+    owner = product.shop.owner
+    services.update_product(product, product_input(name="Tên B"), [], author=owner)
+    db.session.commit()
+
+    db.session.add(ProductRevision(product=product, author=owner, content={"name": "x"}))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -47,6 +47,7 @@ def test_open_shop_list_product_and_a_shopper_finds_it(
     expect(page.locator(".flash")).to_contain_text("đang chờ duyệt")
 
     # An admin approves the shop (the moderation screens come with their own issue).
+    db.session.commit()  # a fresh transaction sees what the browser's requests committed
     shop = db.session.scalar(select(Shop))
     shops.approve_shop(shop)
     db.session.commit()
@@ -66,6 +67,7 @@ def test_open_shop_list_product_and_a_shopper_finds_it(
     expect(page.locator(".seller-product")).to_contain_text("Chờ duyệt")
     page.screenshot(path=screenshot_dir / "dashboard-360.png", full_page=True)
 
+    db.session.commit()
     product = db.session.scalar(select(Product))
     catalog.approve_product(product)
     db.session.commit()

@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image as PILImage
@@ -252,3 +253,21 @@ def test_an_unknown_old_address_says_so(client):
     )
 
     assert "Không nhận ra địa chỉ cũ này." in response.get_data(as_text=True)
+
+
+def test_a_refused_shop_form_keeps_no_uploaded_document(client, app):
+    log_in(client, make_user())
+
+    response = submit_form(
+        client,
+        "/seller/shop/new",
+        {
+            **shop_form(accept_rules=""),
+            "registration_document": (io.BytesIO(b"%PDF-1.4\nCCCD"), "cccd.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    media_dir = Path(app.config["MEDIA_DIR"])
+    assert not any(path.is_file() for path in media_dir.rglob("*"))
