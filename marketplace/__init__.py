@@ -46,6 +46,7 @@ def init_extensions(app: Flask) -> None:
     from marketplace.core.database import init_database
     from marketplace.core.health import check_database, register_health_check
     from marketplace.core.i18n import register_template_helpers, select_locale
+    from marketplace.core.pagecache import init_page_cache
     from marketplace.core.security import register_request_limits, register_security_headers
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.media.storage import init_media
@@ -67,6 +68,7 @@ def init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     init_passwords(app)
     init_media(app)
+    init_page_cache(app)
     register_template_helpers(app)
     register_security_headers(app)
     register_health_check(app, "database", check_database)

@@ -85,6 +85,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "PASSWORD_CHANGE_RATE_LIMIT": os.environ.get("PASSWORD_CHANGE_RATE_LIMIT")
         or "5 per 15 minutes",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per hour",
+        # Public pages kept for anonymous visitors; every catalog change invalidates them.
+        "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 300),
         # Send mails from a background thread so a slow SMTP server neither delays the
         # page nor tells, by timing, whether an address is registered.
         "MAIL_SEND_ASYNC": _env_bool("MAIL_SEND_ASYNC", True),

@@ -7,10 +7,12 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductRevision,
 )
+from marketplace.core.pagecache import CacheGeneration
 from marketplace.media.models import Document, Image
 from marketplace.shops.models import Shop
 
 __all__ = [
+    "CacheGeneration",
     "Category",
     "Document",
     "Image",

@@ -51,3 +51,40 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path, empty_database_url):
         db.engine.dispose()
 
     assert differences == []
+
+
+def test_0004_fills_the_root_category_of_existing_listings(tmp_path, empty_database_url):
+    import sqlalchemy as sa
+
+    app = create_app(make_test_config(tmp_path, empty_database_url))
+    with app.app_context():
+        upgrade(revision="0003")
+        now = {"now": "2026-01-01 00:00:00+00:00"}
+        statements = [
+            "INSERT INTO users (id, email, password_hash, full_name, phone, role, session_token,"
+            " created_at, updated_at) VALUES (1, 'a@example.com', 'x', 'A', '+84912345678',"
+            " 'seller', 't', :now, :now)",
+            "INSERT INTO categories (id, parent_id, slug, name_vi, name_en, position)"
+            " VALUES (1, NULL, 'kho', 'Khô', 'Dried', 0), (2, 1, 'kho-ca', 'Khô cá', 'Fish', 0)",
+            "INSERT INTO shops (id, owner_id, name, slug, description, phone, street,"
+            " province_code, commune_code, business_type, rules_version, rules_accepted_at,"
+            " status, trusted, created_at, updated_at) VALUES (1, 1, 'S', 'shop', '', '+849',"
+            " 'x', 96, 1, 'household', '2026-01', :now, 'approved', false, :now, :now)",
+            "INSERT INTO products (id, shop_id, category_id, name, slug, description_md,"
+            " description_html, price_vnd, stock, unit, origin, status, created_at, updated_at)"
+            " VALUES (1, 1, 2, 'Khô cá', 'kho-ca', '', '', 1000, 1, 'kg', '', 'draft', :now,"
+            " :now), (2, 1, 1, 'Khô', 'kho', '', '', 1000, 1, 'kg', '', 'draft', :now, :now)",
+        ]
+        with db.engine.begin() as connection:
+            for statement in statements:
+                connection.execute(sa.text(statement), now if ":now" in statement else {})
+
+        upgrade()
+
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, root_category_id FROM products ORDER BY id")
+            ).all()
+        db.engine.dispose()
+
+    assert [tuple(row) for row in rows] == [(1, 1), (2, 1)]

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
+from marketplace.core import pagecache
 from marketplace.core.models import TimestampMixin, UTCDateTime, text_enum, utcnow
 from marketplace.extensions import db
 from marketplace.media.models import Image
@@ -72,6 +73,9 @@ class Product(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    # The top of the category's tree, kept beside it so a top-level category's page reads
+    # one index range in order instead of sorting every listing of its sub-categories.
+    root_category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     name: Mapped[str] = mapped_column(String(150))
     slug: Mapped[str] = mapped_column(String(160))
     description_md: Mapped[str] = mapped_column(Text, default="")
@@ -97,7 +101,9 @@ class Product(TimestampMixin, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     shop: Mapped[Shop] = relationship(lazy="joined", innerjoin=True)
-    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    category: Mapped[Category] = relationship(
+        lazy="joined", innerjoin=True, foreign_keys=[category_id]
+    )
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product",
         order_by="ProductImage.position",
@@ -115,6 +121,8 @@ class Product(TimestampMixin, db.Model):
         # The public pages' lists: by category and by shop, newest or by price.
         Index("ix_products_status_category_published", "status", "category_id", "published_at"),
         Index("ix_products_status_category_price", "status", "category_id", "price_vnd"),
+        Index("ix_products_status_root_published", "status", "root_category_id", "published_at"),
+        Index("ix_products_status_root_price", "status", "root_category_id", "price_vnd"),
         Index("ix_products_shop_status", "shop_id", "status", "published_at"),
         Index("ix_products_status_ocop", "status", "ocop_stars", "published_at"),
     )
@@ -180,3 +188,7 @@ class ProductRevision(db.Model):
             sqlite_where=text("status = 'pending'"),
         ),
     )
+
+
+# What shoppers see changes with these: cached public pages must go.
+pagecache.watch(Category, Product, ProductImage, Shop)

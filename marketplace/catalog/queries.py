@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -20,7 +21,8 @@ from marketplace.catalog.models import (
     RevisionStatus,
 )
 from marketplace.core.errors import NotFound
-from marketplace.core.pagination import Page, paginate
+from marketplace.core.pagecache import remembered
+from marketplace.core.pagination import Page, count_rows, paginate
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 
@@ -110,16 +112,42 @@ def descendant_ids(category: Category) -> list[int]:
     return found
 
 
+def in_category(query: Select[tuple[Product]], category: Category) -> Select[tuple[Product]]:
+    """Restrict ``query`` to ``category`` and the categories below it."""
+    if category.parent_id is None:
+        return query.where(Product.root_category_id == category.id)
+    ids = descendant_ids(category)
+    if len(ids) == 1:
+        return query.where(Product.category_id == category.id)
+    return query.where(Product.category_id.in_(ids))
+
+
+def _remembered_count(key: str) -> Callable[[Select[tuple[Product]]], int]:
+    # Counting a big category reads its whole index range; the number only changes with
+    # the catalog, so it is kept until then (and shared by all its pages and sorts).
+    return lambda query: remembered(key, lambda: count_rows(query))
+
+
 def products_in_category(
     category: Category, *, sort: Sort, page: int, per_page: int
 ) -> Page[Product]:
-    query = public_products().where(Product.category_id.in_(descendant_ids(category)))
-    return paginate(with_cards(sorted_by(query, sort)), page=page, per_page=per_page)
+    query = in_category(public_products(), category)
+    return paginate(
+        with_cards(sorted_by(query, sort)),
+        page=page,
+        per_page=per_page,
+        count=_remembered_count(f"category-count:{category.id}"),
+    )
 
 
 def products_of_shop(shop: Shop, *, sort: Sort, page: int, per_page: int) -> Page[Product]:
     query = public_products().where(Product.shop_id == shop.id)
-    return paginate(with_cards(sorted_by(query, sort)), page=page, per_page=per_page)
+    return paginate(
+        with_cards(sorted_by(query, sort)),
+        page=page,
+        per_page=per_page,
+        count=_remembered_count(f"shop-count:{shop.id}"),
+    )
 
 
 def newest_products(limit: int) -> list[Product]:

@@ -229,6 +229,14 @@ def check_image_count(count: int) -> None:
         raise InvalidProduct(_("A listing has at most 8 pictures."), field="photos")
 
 
+def root_category_id(category_id: int) -> int:
+    """Return the id of the top-level category above ``category_id`` (or itself)."""
+    category = db.session.get(Category, category_id)
+    while category is not None and category.parent_id is not None:
+        category = db.session.get(Category, category.parent_id)
+    return category.id if category is not None else category_id
+
+
 def _check_images(images: list[Image]) -> list[Image]:
     unique = list(dict.fromkeys(images))
     check_image_count(len(unique))
@@ -244,6 +252,7 @@ def _set_images(product: Product, images: list[Image]) -> None:
 def _apply_content(product: Product, fields: dict[str, Any], images: list[Image]) -> None:
     for name in CONTENT_FIELDS:
         setattr(product, name, fields[name])
+    product.root_category_id = root_category_id(fields["category_id"])
     product.slug = slugify(fields["name"], max_length=150) or "san-pham"
     product.description_html = render_markdown(fields["description_md"])
     _set_images(product, images)

@@ -27,6 +27,7 @@ from marketplace.catalog.forms import OCOP_LEVEL_LABELS, ActionForm, ProductForm
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.errors import NotFound
 from marketplace.core.markup import plain_text
+from marketplace.core.pagecache import cached_page
 from marketplace.core.pagination import clamp_page
 from marketplace.core.security import external_url
 from marketplace.extensions import db
@@ -48,6 +49,7 @@ def _locale() -> str:
 
 
 @bp.get("/")
+@cached_page
 def home() -> ResponseReturnValue:
     return render_template(
         "catalog/home.html",
@@ -58,6 +60,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.get("/danh-muc/<slug>")
+@cached_page
 def category(slug: str) -> ResponseReturnValue:
     category = queries.category_by_slug(slug)
     sort = queries.parse_sort(request.args.get("sort"))
@@ -69,6 +72,7 @@ def category(slug: str) -> ResponseReturnValue:
 
 @bp.get("/san-pham/<id:product_id>")
 @bp.get("/san-pham/<id:product_id>/<slug>")
+@cached_page
 def product_detail(product_id: int, slug: str | None = None) -> ResponseReturnValue:
     product = queries.public_product(product_id)
     if slug != product.slug:
@@ -125,6 +129,7 @@ def _product_url(product: Product) -> str:
 
 
 @bp.get("/san-pham/<id:product_id>/qr.<fmt>")
+@cached_page
 def product_qr(product_id: int, fmt: str) -> ResponseReturnValue:
     """A QR code of the listing's address, to print on packaging."""
     product = queries.public_product(product_id)

@@ -20,6 +20,8 @@ def init_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **options.get("connect_args", {})}
+        # A file never drops the connection: pinging it before each use is a wasted query.
+        options["pool_pre_ping"] = False
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
     if uri.startswith("sqlite"):

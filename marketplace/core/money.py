@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel.numbers import format_currency, format_decimal
 
 # People in Vietnam write 150.000 ₫ whatever language the page is in.
@@ -14,6 +16,13 @@ def format_vnd(amount: int | None) -> str:
         return ""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"VND amounts are whole integers, got {amount!r}")
+    return _format_vnd(amount)
+
+
+@lru_cache(maxsize=8192)
+def _format_vnd(amount: int) -> str:
+    # Babel re-reads its locale data on every call; shop prices repeat (round thousands),
+    # so a page of 24 cards formats mostly from this cache.
     return format_currency(amount, "VND", locale=_VND_LOCALE)
 
 

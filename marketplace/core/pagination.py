@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,8 +44,18 @@ def clamp_page(value: object) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def paginate(query: Select[tuple[T]], *, page: int, per_page: int) -> Page[T]:
-    """Run ``query`` for one page, and a count of all its rows."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+def count_rows(query: Select[tuple[T]]) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def paginate(
+    query: Select[tuple[T]],
+    *,
+    page: int,
+    per_page: int,
+    count: Callable[[Select[tuple[T]]], int] = count_rows,
+) -> Page[T]:
+    """Run ``query`` for one page; ``count`` gives the number of all its rows."""
+    total = count(query)
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
     return Page(items=items, page=page, per_page=per_page, total=total or 0)

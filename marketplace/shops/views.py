@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries as catalog_queries
+from marketplace.core.pagecache import cached_page
 from marketplace.core.pagination import clamp_page
 from marketplace.extensions import db
 from marketplace.media import services as media
@@ -259,6 +260,7 @@ def rules() -> ResponseReturnValue:
 
 
 @bp.get("/gian-hang/<slug>")
+@cached_page
 def storefront(slug: str) -> ResponseReturnValue:
     shop = catalog_queries.public_shop(slug)
     sort = catalog_queries.parse_sort(request.args.get("sort"))

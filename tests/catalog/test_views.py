@@ -74,7 +74,8 @@ class QueryCounter:
         event.remove(self.engine, "before_cursor_execute", self._count)
 
     def _count(self, *args):
-        self.count += 1
+        if args[2] != "BEGIN":  # SQLite's explicit transaction start is not a query
+            self.count += 1
 
 
 # --- Public pages -----------------------------------------------------------------
