@@ -50,6 +50,7 @@ def init_extensions(app: Flask) -> None:
     from marketplace.core.security import register_request_limits, register_security_headers
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.media.storage import init_media
+    from marketplace.search.services import init_search
 
     register_request_limits(app)
     init_database(app)
@@ -69,6 +70,7 @@ def init_extensions(app: Flask) -> None:
     init_passwords(app)
     init_media(app)
     init_page_cache(app)
+    init_search(app)
     register_template_helpers(app)
     register_security_headers(app)
     register_health_check(app, "database", check_database)
@@ -79,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.core.views import bp as core_bp
     from marketplace.media.views import bp as media_bp
+    from marketplace.search.views import bp as search_bp
     from marketplace.shops.views import bp as shops_bp
 
     app.register_blueprint(core_bp)
@@ -86,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(shops_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_commands(app: Flask) -> None:

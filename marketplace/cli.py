@@ -7,6 +7,7 @@ from flask import Flask
 from marketplace.accounts import cli as accounts_cli
 from marketplace.catalog import cli as catalog_cli
 from marketplace.demo import cli as demo_cli
+from marketplace.search import cli as search_cli
 from marketplace.shops import cli as shops_cli
 
 
@@ -14,4 +15,5 @@ def register_commands(app: Flask) -> None:
     accounts_cli.register_commands(app)
     shops_cli.register_commands(app)
     catalog_cli.register_commands(app)
+    search_cli.register_commands(app)
     demo_cli.register_commands(app)

@@ -9,6 +9,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.core.pagecache import CacheGeneration
 from marketplace.media.models import Document, Image
+from marketplace.search.models import SearchPending
 from marketplace.shops.models import Shop
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ProductImage",
     "ProductRevision",
     "Role",
+    "SearchPending",
     "Shop",
     "User",
 ]

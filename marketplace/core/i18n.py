@@ -53,6 +53,4 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "languages": current_app.config["LANGUAGES"],
             "current_locale": select_locale(),
-            # The header's search box goes live once a search endpoint is registered.
-            "search_ready": "search.results" in current_app.view_functions,
         }

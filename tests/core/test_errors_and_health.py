@@ -50,7 +50,7 @@ def test_healthz_answers_200_when_the_database_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "search": "ok"}}
 
 
 def test_healthz_answers_503_when_the_database_does_not(build_app, tmp_path):

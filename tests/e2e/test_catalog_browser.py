@@ -92,3 +92,23 @@ def test_open_shop_list_product_and_a_shopper_finds_it(
     assert fits_the_screen(visitor)
     visitor.screenshot(path=screenshot_dir / "product-360.png", full_page=True)
     shopper.close()
+
+
+def test_a_shopper_searches_without_diacritics_and_gets_suggestions(page: Page, live_server):
+    from tests.factories import make_product
+
+    make_product(name="Mật ong rừng U Minh nguyên chất", category=leaf_category("mat-ong"))
+    make_product(name="Khô cá lóc đồng 1 nắng")
+
+    page.goto(f"{live_server}/")
+    box = page.get_by_role("searchbox")
+    box.fill("mat o")
+    suggestion = page.locator(".suggest-list a", has_text="Mật ong rừng U Minh nguyên chất")
+    expect(suggestion).to_be_visible()
+    box.fill("mat ong rung")
+    box.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/search\?q=mat\+ong\+rung"))
+    expect(page.locator(".product-card")).to_have_count(1)
+    expect(page.locator(".product-card")).to_contain_text("Mật ong rừng U Minh nguyên chất")
+    assert fits_the_screen(page)

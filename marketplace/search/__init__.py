@@ -1,0 +1,1 @@
+"""Product search: a small backend interface, Whoosh by default, fed through a pending table."""

@@ -1,0 +1,402 @@
+"""Keeping the index in step with the catalog, and answering searches.
+
+Every transaction that changes what a listing shows writes ``search_pending`` rows for
+it before it commits (``_write_pending``). After the commit, the process tries the index
+lock without waiting: whoever gets it applies every pending row, and anyone else simply
+leaves theirs for the lock holder, who checks once more after releasing it. So a busy
+index never fails a request, and an update is lost only if nobody ever writes again,
+which ``flask search apply`` (or the next edit) covers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import delete, event, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.catalog import queries as catalog_queries
+from marketplace.catalog.models import Category, Product, ProductImage
+from marketplace.core.health import register_health_check
+from marketplace.core.models import utcnow
+from marketplace.extensions import db
+from marketplace.search.backend import (
+    SearchBackend,
+    SearchDocument,
+    SearchFilters,
+    Sort,
+    create_backend,
+)
+from marketplace.search.models import SearchPending
+from marketplace.search.whoosh_backend import LockError
+from marketplace.shops.models import Shop
+
+log = logging.getLogger(__name__)
+_EXTENSION_KEY = "marketplace.search"
+BATCH = 500
+MAX_ROUNDS = 20
+
+
+def init_search(app: Flask) -> None:
+    backend = create_backend(app)
+    app.extensions[_EXTENSION_KEY] = backend
+    register_health_check(app, "search", backend.check)
+    checked = {"done": False}
+
+    @app.before_request
+    def ensure_index_once() -> None:
+        # At a process's first request, not at import: `flask db upgrade` builds the app
+        # before the tables exist.
+        if not checked["done"]:
+            checked["done"] = True
+            try:
+                ensure_index()
+            except Exception:  # e.g. the database is down: /healthz will say so
+                db.session.rollback()
+                log.exception("could not check or rebuild the search index")
+
+
+def ensure_index() -> bool:
+    """Rebuild the index if it is missing or cannot be opened; return True if it was."""
+    try:
+        backend().check()
+    except Exception:  # missing, half-written or unreadable: all mean "build it again"
+        log.warning("search index missing or unreadable; rebuilding it", exc_info=True)
+        rebuild_index()
+        return True
+    return False
+
+
+def backend() -> SearchBackend:
+    return current_app.extensions[_EXTENSION_KEY]
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def _document(product: Product) -> SearchDocument:
+    category = product.category
+    names = [category.name_vi]
+    if category.parent is not None:
+        names.insert(0, category.parent.name_vi)
+    published = product.published_at or product.created_at
+    return SearchDocument(
+        id=product.id,
+        name=product.name,
+        description=product.description_md,
+        shop_name=product.shop.name,
+        category_names=" ".join(names),
+        origin=product.origin,
+        shop_id=product.shop_id,
+        category_id=product.category_id,
+        root_category_id=product.root_category_id,
+        province_code=product.shop.province_code,
+        ocop_stars=product.ocop_stars or 0,
+        price_vnd=product.price_vnd,
+        in_stock=product.stock > 0,
+        published_at=int(published.timestamp()),
+    )
+
+
+def public_documents(session: Session, ids: list[int] | None = None) -> list[SearchDocument]:
+    """Index documents for the public listings among ``ids`` (all public ones if None)."""
+    query = catalog_queries.public_products().options(
+        selectinload(Product.category).selectinload(Category.parent)
+    )
+    if ids is not None:
+        query = query.where(Product.id.in_(ids))
+    return [_document(product) for product in session.scalars(query).unique()]
+
+
+# -- the pending queue -------------------------------------------------------------------
+
+
+def _changed_product_ids(session: Session) -> tuple[set[int], set[int], set[int]]:
+    products, shops, categories = set(), set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Product):
+            products.add(obj.id)
+        elif isinstance(obj, ProductImage):
+            products.add(obj.product_id)
+        elif isinstance(obj, Shop):
+            shops.add(obj.id)
+        elif isinstance(obj, Category):
+            categories.add(obj.id)
+    return products, shops, categories
+
+
+def _collect(session: Session, flush_context: Any) -> None:
+    products, shops, categories = _changed_product_ids(session)
+    info = session.info.setdefault("search", {"products": set(), "shops": set(), "cats": set()})
+    info["products"] |= {i for i in products if i is not None}
+    info["shops"] |= {i for i in shops if i is not None}
+    info["cats"] |= {i for i in categories if i is not None}
+
+
+def _write_pending(session: Session) -> None:
+    # before_commit runs before the commit's own flush: flush now so its changes are seen.
+    session.flush()
+    info = session.info.get("search")
+    if not info or not (info["products"] or info["shops"] or info["cats"]):
+        return
+    ids = set(info["products"])
+    if info["shops"]:
+        ids |= set(session.scalars(select(Product.id).where(Product.shop_id.in_(info["shops"]))))
+    if info["cats"]:
+        ids |= set(
+            session.scalars(
+                select(Product.id).where(
+                    Product.category_id.in_(info["cats"])
+                    | Product.root_category_id.in_(info["cats"])
+                )
+            )
+        )
+    info["products"], info["shops"], info["cats"] = set(), set(), set()
+    if not ids:
+        return
+    session.info["search_enqueued"] = True
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for chunk in _chunks(sorted(ids), BATCH):
+        statement = insert(SearchPending).values(
+            [{"product_id": product_id, "enqueued_at": utcnow()} for product_id in chunk]
+        )
+        # A newer time makes an applier that read the older row leave this one in place.
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["product_id"], set_={"enqueued_at": statement.excluded.enqueued_at}
+            )
+        )
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop("search_enqueued", False) or not has_app_context():
+        return
+    if current_app.config.get("SEARCH_APPLY_ON_COMMIT", True):
+        try:
+            apply_pending()
+        except Exception:  # the rows stay pending; the page must not fail
+            log.exception("could not apply pending search updates")
+
+
+def _forget(session: Session) -> None:
+    session.info.pop("search", None)
+    session.info.pop("search_enqueued", None)
+
+
+event.listen(Session, "after_flush", _collect)
+event.listen(Session, "before_commit", _write_pending)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _forget)
+
+
+@dataclass
+class ApplyReport:
+    applied: int = 0
+    removed: int = 0
+    busy: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def apply_pending(*, wait: float = 0.0) -> ApplyReport:
+    """Apply pending updates under the index lock; if it is busy, leave them to the holder."""
+    report = ApplyReport()
+    for _round in range(MAX_ROUNDS):
+        try:
+            writer = backend().writer(timeout=wait)
+        except LockError:
+            report.busy = True
+            return report
+        try:
+            applied_rows = _apply_batches(writer, report)
+            writer.commit()
+        except Exception:
+            writer.cancel()
+            raise
+        _delete_applied(applied_rows)
+        # Rows written while we held the lock were left to us: look once more.
+        with Session(db.engine) as session:
+            if session.scalar(select(SearchPending.product_id).limit(1)) is None:
+                return report
+    return report
+
+
+def _apply_batches(writer: Any, report: ApplyReport) -> list[tuple[int, datetime]]:
+    applied: list[tuple[int, datetime]] = []
+    with Session(db.engine) as session:
+        rows = session.execute(
+            select(SearchPending.product_id, SearchPending.enqueued_at).order_by(
+                SearchPending.product_id
+            )
+        ).all()
+        for chunk in _chunks([row[0] for row in rows], BATCH):
+            documents = public_documents(session, chunk)
+            public_ids = {document.id for document in documents}
+            removals = [product_id for product_id in chunk if product_id not in public_ids]
+            backend().apply(writer, documents, removals)
+            report.applied += len(documents)
+            report.removed += len(removals)
+        applied = [(row[0], row[1]) for row in rows]
+    return applied
+
+
+def _delete_applied(rows: list[tuple[int, datetime]]) -> None:
+    if not rows:
+        return
+    with Session(db.engine) as session:
+        for chunk_start in range(0, len(rows), BATCH):
+            chunk = rows[chunk_start : chunk_start + BATCH]
+            session.execute(
+                delete(SearchPending).where(
+                    tuple_(SearchPending.product_id, SearchPending.enqueued_at).in_(chunk)
+                )
+            )
+        session.commit()
+
+
+# -- answering ---------------------------------------------------------------------------
+
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: int
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def search_products(
+    text: str, filters: SearchFilters, sort: Sort, *, page: int, per_page: int, locale: str
+) -> SearchPage:
+    """Search public listings; what the index returns is checked again against the database,
+    so a listing hidden a moment ago never shows even if its index entry is late."""
+    text = (text or "")[:MAX_QUERY_LENGTH]
+    hits = backend().query(text, filters, sort, page, per_page)
+    visible = {
+        product.id: product
+        for product in db.session.scalars(
+            catalog_queries.with_cards(catalog_queries.public_products()).where(
+                Product.id.in_(hits.ids)
+            )
+        ).unique()
+    }
+    items = [visible[product_id] for product_id in hits.ids if product_id in visible]
+    return SearchPage(
+        items=items,
+        total=hits.total,
+        page=page,
+        per_page=per_page,
+        facets=_label_facets(hits.facets, locale),
+        suggestion=hits.suggestion,
+    )
+
+
+def _label_facets(facets: dict[str, dict[int, int]], locale: str) -> dict[str, list[FacetValue]]:
+    from marketplace.shops import places
+
+    categories = {
+        category.id: category.name(locale)
+        for category in db.session.scalars(
+            select(Category).where(Category.id.in_(facets.get("root_category_id", {})))
+        )
+    }
+    labelled: dict[str, list[FacetValue]] = {}
+    for value, count in facets.get("root_category_id", {}).items():
+        if value in categories:
+            labelled.setdefault("category", []).append(FacetValue(value, categories[value], count))
+    for value, count in facets.get("province_code", {}).items():
+        province = places.province(value)
+        if province is not None:
+            labelled.setdefault("province", []).append(
+                FacetValue(value, province.short_name, count)
+            )
+    for value, count in facets.get("ocop_stars", {}).items():
+        if value:
+            labelled.setdefault("ocop_stars", []).append(FacetValue(value, f"{value}★", count))
+    for values in labelled.values():
+        values.sort(key=lambda facet: (-facet.count, facet.label))
+    return labelled
+
+
+def suggestions(prefix: str, limit: int = 8) -> list[Product]:
+    """Listings for search-as-you-type, best first (only public ones)."""
+    ids = backend().suggest((prefix or "")[:MAX_QUERY_LENGTH], limit)
+    products = {
+        product.id: product
+        for product in db.session.scalars(
+            catalog_queries.public_products().where(Product.id.in_(ids))
+        ).unique()
+    }
+    return [products[product_id] for product_id in ids if product_id in products]
+
+
+# -- maintenance ---------------------------------------------------------------------------
+
+
+def rebuild_index() -> int:
+    """Build a fresh index from the database beside the live one, swap it in, and apply
+    what changed meanwhile; searches keep being answered throughout."""
+    engine = backend()
+    # Holding the live index's writer keeps appliers away: their rows wait in the table
+    # and are applied to the new index below, so nothing changed during the build is lost.
+    live_writer = engine.writer(timeout=60.0)
+    try:
+        with Session(db.engine) as session:
+            documents = public_documents(session)
+        engine.rebuild(documents)
+    finally:
+        live_writer.cancel()
+    engine.prune()
+    apply_pending(wait=10.0)
+    return len(documents)
+
+
+@dataclass(frozen=True)
+class IndexCheck:
+    missing: set[int]  # public in the database, absent from the index
+    extra: set[int]  # in the index, not public in the database
+    pending: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.extra
+
+
+def check_index() -> IndexCheck:
+    with Session(db.engine) as session:
+        public_ids = set(session.scalars(select(catalog_queries.public_products().subquery().c.id)))
+        pending = len(session.scalars(select(SearchPending.product_id)).all())
+    indexed = backend().document_ids()
+    return IndexCheck(missing=public_ids - indexed, extra=indexed - public_ids, pending=pending)
