@@ -43,7 +43,7 @@ def init_extensions(app: Flask) -> None:
 
     from marketplace.accounts.passwords import init_passwords
     from marketplace.accounts.services import load_user
-    from marketplace.core.database import init_database
+    from marketplace.core.database import init_database, register_write_transactions
     from marketplace.core.health import check_database, register_health_check
     from marketplace.core.i18n import register_template_helpers, select_locale
     from marketplace.core.pagecache import init_page_cache
@@ -74,10 +74,12 @@ def init_extensions(app: Flask) -> None:
     register_template_helpers(app)
     register_security_headers(app)
     register_health_check(app, "database", check_database)
+    register_write_transactions(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.api.views import bp as api_bp
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.core.views import bp as core_bp
     from marketplace.media.views import bp as media_bp
@@ -90,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shops_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_commands(app: Flask) -> None:

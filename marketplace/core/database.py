@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 
 from marketplace.extensions import db
@@ -43,4 +43,31 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # "IMMEDIATE" takes the write lock at once (waiting up to the busy timeout): a deferred
+    # transaction that reads and then writes fails at once if another writer committed
+    # in between, which concurrent edits would turn into errors (FACTS.md).
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
+
+
+def begin_write_transaction() -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+    Call before the first query of work that will write; elsewhere a no-op.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def register_write_transactions(app: Flask) -> None:
+    """Requests that change things start as writers, so concurrent edits wait their turn.
+
+    Registered last among the before-request hooks: hooks that write on sessions of their
+    own (the search index check) must run before this request holds the write lock.
+    """
+
+    @app.before_request
+    def writers_begin_immediately() -> None:
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            begin_write_transaction()

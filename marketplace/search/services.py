@@ -35,6 +35,7 @@ from marketplace.search.backend import (
 )
 from marketplace.search.models import SearchPending
 from marketplace.search.whoosh_backend import LockError
+from marketplace.shops import places
 from marketplace.shops.models import Shop
 
 log = logging.getLogger(__name__)
@@ -270,7 +271,7 @@ MAX_QUERY_LENGTH = 200
 
 @dataclass(frozen=True)
 class FacetValue:
-    value: int
+    value: int | str  # what the matching filter takes: a category's slug, a province code…
     label: str
     count: int
 
@@ -324,18 +325,18 @@ def search_products(
 
 
 def _label_facets(facets: dict[str, dict[int, int]], locale: str) -> dict[str, list[FacetValue]]:
-    from marketplace.shops import places
-
     categories = {
-        category.id: category.name(locale)
+        category.id: category
         for category in db.session.scalars(
             select(Category).where(Category.id.in_(facets.get("root_category_id", {})))
         )
     }
     labelled: dict[str, list[FacetValue]] = {}
     for value, count in facets.get("root_category_id", {}).items():
-        if value in categories:
-            labelled.setdefault("category", []).append(FacetValue(value, categories[value], count))
+        if (category := categories.get(value)) is not None:
+            labelled.setdefault("category", []).append(
+                FacetValue(category.slug, category.name(locale), count)
+            )
     for value, count in facets.get("province_code", {}).items():
         province = places.province(value)
         if province is not None:

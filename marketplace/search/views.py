@@ -10,13 +10,12 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from marketplace.catalog import queries as catalog_queries
-from marketplace.core.errors import NotFound
 from marketplace.core.pagination import clamp_page
 from marketplace.core.text import fold, normalise
 from marketplace.extensions import limiter
-from marketplace.search import services
+from marketplace.search import params, services
 from marketplace.search.analysis import folded_terms
-from marketplace.search.backend import SearchFilters, Sort
+from marketplace.search.backend import Sort
 
 bp = Blueprint("search", __name__)
 
@@ -34,43 +33,6 @@ KEPT_ARGS = (
     "in_stock",
 )
 SNIPPET_LENGTH = 160
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip().replace(".", "")
-    if not value.isdigit() or len(value) > 10:
-        return None
-    return int(value)
-
-
-def filters_from_request() -> SearchFilters:
-    """Read the filters from the query string; anything malformed is ignored."""
-    category_ids: tuple[int, ...] = ()
-    slug = request.args.get("category", "").strip()
-    if slug:
-        try:
-            category = catalog_queries.category_by_slug(slug[:80])
-        except NotFound:
-            category = None
-        if category is not None:
-            category_ids = tuple(catalog_queries.descendant_ids(category))
-    ocop = _int_arg("ocop")
-    return SearchFilters(
-        category_ids=category_ids,
-        province_code=_int_arg("province"),
-        shop_id=_int_arg("shop"),
-        min_ocop_stars=ocop if ocop in (3, 4, 5) else None,
-        min_price_vnd=_int_arg("min_price"),
-        max_price_vnd=_int_arg("max_price"),
-        in_stock=request.args.get("in_stock") == "1",
-    )
-
-
-def sort_from_request() -> Sort:
-    try:
-        return Sort(request.args.get("sort", Sort.RELEVANCE))
-    except ValueError:
-        return Sort.RELEVANCE
 
 
 def highlight(text: str, query: str) -> Markup:
@@ -108,10 +70,13 @@ def highlight(text: str, query: str) -> Markup:
 @bp.get("/search")
 def results() -> ResponseReturnValue:
     text = request.args.get("q", "")
-    sort = sort_from_request()
+    try:
+        sort = params.parse_sort(request.args)
+    except params.BadParameter:
+        sort = Sort.RELEVANCE
     page = services.search_products(
         text,
-        filters_from_request(),
+        params.lenient_filters(request.args),
         sort,
         page=clamp_page(request.args.get("page")),
         per_page=PAGE_SIZE,

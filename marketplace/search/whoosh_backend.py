@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -94,13 +94,21 @@ def _fields_of(document: SearchDocument) -> dict[str, object]:
     }
 
 
+RESULT_CACHE_SIZE = 512
+
+
 @dataclass
 class _Snapshot:
-    """One searcher and the column arrays read from it."""
+    """One searcher, the column arrays read from it, and the answers it already gave.
+
+    Answers are kept per searcher: a new index generation starts with an empty cache, so
+    a cached answer is never older than the index it came from.
+    """
 
     folder: str
     searcher: Searcher
     columns: dict[str, list[int]]
+    answers: OrderedDict[tuple, SearchHits] = field(default_factory=OrderedDict)
 
 
 class WhooshBackend:
@@ -226,6 +234,25 @@ class WhooshBackend:
         self, text: str, filters: SearchFilters, sort: Sort, page: int, per_page: int
     ) -> SearchHits:
         snapshot = self._snapshot()
+        key = (text, filters, sort, page, per_page)
+        if (hits := snapshot.answers.get(key)) is not None:
+            snapshot.answers.move_to_end(key)
+            return hits
+        hits = self._answer(snapshot, text, filters, sort, page, per_page)
+        snapshot.answers[key] = hits
+        if len(snapshot.answers) > RESULT_CACHE_SIZE:
+            snapshot.answers.popitem(last=False)
+        return hits
+
+    def _answer(
+        self,
+        snapshot: _Snapshot,
+        text: str,
+        filters: SearchFilters,
+        sort: Sort,
+        page: int,
+        per_page: int,
+    ) -> SearchHits:
         searcher, columns = snapshot.searcher, snapshot.columns
         words = [w[:MAX_WORD_LENGTH] for w in folded_terms(text)][:MAX_QUERY_WORDS]
         if words:
@@ -304,6 +331,9 @@ def build_query(text: str, words: list[str]) -> q.Query:
     )
     boosts: list[q.Query] = []
     if len(words) > 1:
+        # All the words in the name, in any order ("ca kho" is "khô cá")…
+        boosts.append(q.And([q.Term("name", word) for word in words], boost=2.0))
+        # …and above all as a phrase.
         boosts += [
             q.Phrase("name", words, boost=3.0),
             q.Phrase("shop", words, boost=1.5),

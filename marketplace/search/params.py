@@ -1,0 +1,81 @@
+"""Search parameters read from a query string, shared by the results page and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from marketplace.catalog import queries as catalog_queries
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.extensions import db
+from marketplace.search.backend import SearchFilters, Sort
+from marketplace.shops.models import Shop, ShopStatus
+
+
+class BadParameter(DomainError):
+    """A query-string value the API refuses (the HTML page ignores it instead)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _number(args: Mapping[str, str], name: str) -> int | None:
+    raw = (args.get(name) or "").strip().replace(".", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise BadParameter(name, f"{name} must be a whole number")
+    return int(raw)
+
+
+def parse_filters(args: Mapping[str, str]) -> SearchFilters:
+    """Read category, province, shop, ocop, min_price, max_price and in_stock."""
+    category_ids: tuple[int, ...] = ()
+    if slug := (args.get("category") or "").strip()[:80]:
+        try:
+            category = catalog_queries.category_by_slug(slug)
+        except NotFound:
+            raise BadParameter("category", f"no category {slug!r}") from None
+        category_ids = tuple(catalog_queries.descendant_ids(category))
+    shop_id = None
+    if shop_slug := (args.get("shop") or "").strip()[:80]:
+        shop_id = db.session.scalar(
+            select(Shop.id).where(Shop.slug == shop_slug, Shop.status == ShopStatus.APPROVED)
+        )
+        if shop_id is None:
+            raise BadParameter("shop", f"no shop {shop_slug!r}")
+    ocop = _number(args, "ocop")
+    if ocop is not None and ocop not in (3, 4, 5):
+        raise BadParameter("ocop", "ocop is a minimum number of stars: 3, 4 or 5")
+    min_price, max_price = _number(args, "min_price"), _number(args, "max_price")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise BadParameter("max_price", "max_price is below min_price")
+    return SearchFilters(
+        category_ids=category_ids,
+        province_code=_number(args, "province"),
+        shop_id=shop_id,
+        min_ocop_stars=ocop,
+        min_price_vnd=min_price,
+        max_price_vnd=max_price,
+        in_stock=(args.get("in_stock") or "") in ("1", "true"),
+    )
+
+
+def parse_sort(args: Mapping[str, str]) -> Sort:
+    try:
+        return Sort(args.get("sort") or Sort.RELEVANCE)
+    except ValueError:
+        allowed = ", ".join(sort.value for sort in Sort)
+        raise BadParameter("sort", f"sort is one of: {allowed}") from None
+
+
+def lenient_filters(args: Mapping[str, str]) -> SearchFilters:
+    """``parse_filters`` for pages: a wrong value is dropped, not an error."""
+    cleaned = dict(args)
+    while True:
+        try:
+            return parse_filters(cleaned)
+        except BadParameter as error:
+            cleaned.pop(error.name, None)
