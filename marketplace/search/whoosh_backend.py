@@ -66,7 +66,8 @@ def make_schema() -> Schema:
         shop=TEXT(analyzer=folded, field_boost=2.0, phrase=True),
         category=TEXT(analyzer=folded, field_boost=1.5, phrase=False),
         origin=TEXT(analyzer=folded, field_boost=1.5, phrase=True),
-        description=TEXT(analyzer=folded, field_boost=0.6, phrase=True),
+        # No positions: descriptions are long and only a fallback (see build_query).
+        description=TEXT(analyzer=folded, field_boost=0.6, phrase=False),
         # Unsigned: every value is an id, a code, a count, a price or a timestamp, and an
         # unsigned column keeps the value itself, so the arrays need no translation.
         **{column: NUMERIC(bits=64, signed=False, sortable=True) for column in COLUMNS},
@@ -108,6 +109,8 @@ class _Snapshot:
     folder: str
     searcher: Searcher
     columns: dict[str, list[int]]
+    live: set[int]  # docnums not deleted
+    terms: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
     answers: OrderedDict[tuple, SearchHits] = field(default_factory=OrderedDict)
 
 
@@ -183,7 +186,7 @@ class WhooshBackend:
         """Write a complete new index beside the live one and swap it in; return it."""
         folder = self._new_folder()
         fresh = whoosh_index.create_in(folder, make_schema())
-        with fresh.writer(limitmb=128) as writer:
+        with fresh.writer(limitmb=256, procs=2, multisegment=True) as writer:
             for document in documents:
                 writer.add_document(**_fields_of(document))
         self._point_current_at(folder)
@@ -219,7 +222,10 @@ class WhooshBackend:
         else:  # an empty index has no column files to read
             columns = {name: [] for name in COLUMNS}
         snapshot = _Snapshot(
-            folder=(self._current_folder() or Path("?")).name, searcher=searcher, columns=columns
+            folder=(self._current_folder() or Path("?")).name,
+            searcher=searcher,
+            columns=columns,
+            live=set(reader.all_doc_ids()),
         )
         self._local.snapshot = snapshot
         return snapshot
@@ -256,18 +262,27 @@ class WhooshBackend:
         searcher, columns = snapshot.searcher, snapshot.columns
         words = [w[:MAX_WORD_LENGTH] for w in folded_terms(text)][:MAX_QUERY_WORDS]
         if words:
-            query = build_query(text, words)
-            matched = set(searcher.docs_for_query(query))
+            # The short, telling fields first; descriptions only when they find too little
+            # (FACTS.md: most listings' descriptions say "Cà Mau" and "đặc sản").
+            fields = COMPACT_FIELDS
+            matched = _matching(snapshot, words, fields)
+            if len(matched) < DESCRIPTION_FALLBACK_BELOW:
+                fields = (*COMPACT_FIELDS, "description")
+                matched = _matching(snapshot, words, fields)
+            query = build_query(text, words, fields)
         else:
             query = None
-            matched = set(searcher.reader().all_doc_ids())
+            matched = snapshot.live
         allowed = [docnum for docnum in matched if _passes(columns, docnum, filters)]
         facets = {
             name: dict(Counter(columns[name][docnum] for docnum in allowed)) for name in FACETS
         }
         start = (page - 1) * per_page
         if query is not None and sort == Sort.RELEVANCE:
-            results = searcher.search(query, limit=start + per_page, filter=set(allowed))
+            unfiltered = len(allowed) == len(matched)
+            results = searcher.search(
+                query, limit=start + per_page, filter=None if unfiltered else set(allowed)
+            )
             docnums = [hit.docnum for hit in results][start:]
         else:
             docnums = sorted(allowed, key=_sort_key(columns, sort))[start : start + per_page]
@@ -318,9 +333,12 @@ class WhooshBackend:
         return [snapshot.columns["id"][hit.docnum] for hit in results]
 
 
-def build_query(text: str, words: list[str]) -> q.Query:
+COMPACT_FIELDS = ("name", "shop", "category", "origin")
+DESCRIPTION_FALLBACK_BELOW = 10
+
+
+def build_query(text: str, words: list[str], fields: tuple[str, ...] = COMPACT_FIELDS) -> q.Query:
     """Every word must match some field; phrases and exact diacritics rank higher."""
-    fields = ("name", "shop", "category", "origin", "description")
     # Each word scores by its best field (plus a little for others): a word repeated in a
     # listing's category and description must not outrank the name that says it exactly.
     required = q.And(
@@ -337,12 +355,60 @@ def build_query(text: str, words: list[str]) -> q.Query:
         boosts += [
             q.Phrase("name", words, boost=3.0),
             q.Phrase("shop", words, boost=1.5),
-            q.Phrase("description", words, boost=0.8),
         ]
     if has_diacritics(text):
         exact = exact_terms(text)[:MAX_QUERY_WORDS]
         boosts.append(q.And([q.Term("name_exact", word) for word in exact], boost=6.0))
     return q.AndMaybe(required, q.Or(boosts)) if boosts else required
+
+
+def _matching(snapshot: _Snapshot, words: list[str], fields: tuple[str, ...]) -> set[int]:
+    """Docnums where every word appears in one of ``fields``, from the posting lists.
+
+    Plain set arithmetic on posting lists is several times faster than walking Whoosh's
+    matcher tree for the same AND-of-ORs; scoring happens later, for one page only.
+    """
+    result: set[int] | None = None
+    for word in words:
+        found: set[int] = set()
+        for name in fields:
+            found |= _postings(snapshot, name, word)
+        result = found if result is None else result & found
+        if not result:
+            return set()
+    return (result or set()) & snapshot.live
+
+
+TERM_CACHE_SIZE = 2048
+
+
+def _postings(snapshot: _Snapshot, name: str, word: str) -> frozenset[int]:
+    """The docnums of one term, read a block at a time and kept for this searcher."""
+    key = (name, word)
+    cached = snapshot.terms.get(key)
+    if cached is not None:
+        return cached
+    ids: list[int] = []
+    for subsearcher, offset in snapshot.searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        if not reader.doc_frequency(name, word):
+            continue
+        matcher = reader.postings(name, word)
+        if not hasattr(matcher, "_read_ids"):  # another codec: the generic, slower way
+            ids.extend(docnum + offset for docnum in matcher.all_ids())
+            continue
+        # Whoosh's generic all_ids() steps one posting at a time in Python; a block's ids
+        # are one list, so take them whole.
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            ids.extend(docnum + offset for docnum in matcher._ids[matcher._i :])
+            matcher._next_block()
+    result = frozenset(ids)
+    if len(snapshot.terms) >= TERM_CACHE_SIZE:
+        snapshot.terms.clear()
+    snapshot.terms[key] = result
+    return result
 
 
 def _passes(columns: dict[str, list[int]], docnum: int, filters: SearchFilters) -> bool:
