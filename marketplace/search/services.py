@@ -25,6 +25,7 @@ from marketplace.catalog import queries as catalog_queries
 from marketplace.catalog.models import Category, Product, ProductImage
 from marketplace.core.health import register_health_check
 from marketplace.core.models import utcnow
+from marketplace.core.pagination import Page
 from marketplace.extensions import db
 from marketplace.search.backend import (
     SearchBackend,
@@ -277,25 +278,9 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
-class SearchPage:
-    items: list[Product]
-    total: int
-    page: int
-    per_page: int
-    facets: dict[str, list[FacetValue]]
-    suggestion: str | None
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+class SearchPage(Page[Product]):
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
 
 
 def search_products(
