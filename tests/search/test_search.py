@@ -235,3 +235,28 @@ def test_unpublished_drafts_are_never_indexed(app):
 
     assert names("ban nhap") == []
     assert product.id not in services.backend().document_ids()
+
+
+def test_a_process_killed_mid_commit_leaves_an_index_that_still_opens(app, corpus):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    before = services.backend().document_ids()
+
+    process = subprocess.run(
+        [sys.executable, "-m", "tests.search.killed_writer", app.config["SEARCH_INDEX_DIR"]],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert process.returncode == -9, process.stderr.decode()[-2000:]
+    services.backend().check()
+    assert services.backend().document_ids() == before
+    assert names("mat ong")[0] == "Mật ong rừng U Minh nguyên chất"
+    make_product(name="Ba khía muối Rạch Gốc", category=leaf_category("mam-ba-khia"))
+    assert names("ba khia") == ["Ba khía muối Rạch Gốc"]  # the lock died with the process
