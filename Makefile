@@ -44,7 +44,7 @@ format: $(VENV)/.installed-dev
 # Extract the UI strings and compile the catalogs shipped in the package.
 translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o marketplace/translations/messages.pot .
-	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tools/translate_vi.py
 	$(BIN)/pybabel compile -d marketplace/translations
 
