@@ -24,6 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    # JSON answers carry Vietnamese as UTF-8 text, readable in curl and logs, not \u escapes.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)

@@ -8,6 +8,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
+from marketplace.core.markup import plain_text
 from marketplace.core.money import format_vnd, format_vnd_number
 
 LANGUAGE_COOKIE = "lang"
@@ -44,6 +45,7 @@ def status_label(status: object) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(plain_text, "plain_text")
     app.add_template_filter(format_vnd_number, "vnd_number")
     app.add_template_filter(format_vnd, "vnd")
     app.add_template_filter(local_datetime, "datetime")

@@ -338,14 +338,20 @@ def _label_facets(facets: dict[str, dict[int, int]], locale: str) -> dict[str, l
 
 def suggestions(prefix: str, limit: int = 8) -> list[Product]:
     """Listings for search-as-you-type, best first (only public ones)."""
-    ids = backend().suggest((prefix or "")[:MAX_QUERY_LENGTH], limit)
+    # Several shops sell listings of the same name: ask for more, show each name once.
+    ids = backend().suggest((prefix or "")[:MAX_QUERY_LENGTH], limit * 4)
     products = {
         product.id: product
         for product in db.session.scalars(
             catalog_queries.public_products().where(Product.id.in_(ids))
         ).unique()
     }
-    return [products[product_id] for product_id in ids if product_id in products]
+    distinct: dict[str, Product] = {}
+    for product_id in ids:
+        product = products.get(product_id)
+        if product is not None and product.name not in distinct:
+            distinct[product.name] = product
+    return list(distinct.values())[:limit]
 
 
 # -- maintenance ---------------------------------------------------------------------------

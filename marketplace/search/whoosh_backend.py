@@ -327,7 +327,11 @@ class WhooshBackend:
         ]
         if not expansions:
             return []
-        tail = q.Or([q.Term("name", term) for term in expansions])
+        # A listing scores by its best completion, and the word typed whole counts double
+        # ("ca" finds "cá" before "cao cấp").
+        tail = q.DisjunctionMax(
+            [q.Term("name", term, boost=2.0 if term == last else 1.0) for term in expansions]
+        )
         query = q.And([*(q.Term("name", word) for word in head), tail]) if head else tail
         results = snapshot.searcher.search(query, limit=limit)
         return [snapshot.columns["id"][hit.docnum] for hit in results]

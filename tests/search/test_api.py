@@ -83,3 +83,10 @@ def test_hostile_text_is_just_text(client, listings):
 
     assert response.status_code == 200
     assert response.json["total"] == 0
+
+
+def test_json_carries_vietnamese_as_utf8(client, listings):
+    response = client.get("/api/v1/products?q=mat+ong+rung")
+
+    assert "Mật ong rừng U Minh nguyên chất".encode() in response.data
+    assert response.mimetype == "application/json"

@@ -260,3 +260,27 @@ def test_a_process_killed_mid_commit_leaves_an_index_that_still_opens(app, corpu
     assert names("mat ong")[0] == "Mật ong rừng U Minh nguyên chất"
     make_product(name="Ba khía muối Rạch Gốc", category=leaf_category("mam-ba-khia"))
     assert names("ba khia") == ["Ba khía muối Rạch Gốc"]  # the lock died with the process
+
+
+def test_suggestions_show_each_name_once_and_whole_words_first(corpus, client):
+    shop = make_shop(name="Gian hàng thứ hai")
+    make_product(shop=shop, name="Khô cá lóc đồng 1 nắng")
+    make_product(shop=shop, name="Hộp quà cao cấp", category=leaf_category("hop-qua-dac-san"))
+
+    names_offered = [item["name"] for item in client.get("/search/suggest?q=kho ca").json]
+
+    assert names_offered.count("Khô cá lóc đồng 1 nắng") == 1
+    assert names_offered[0].startswith("Khô cá")
+
+
+def test_snippets_show_text_not_markdown(corpus, client):
+    make_product(
+        name="Ba khía muối",
+        category=leaf_category("mam-ba-khia"),
+        description_md="**Ba khía** rừng đước, muối chua ngọt.",
+    )
+
+    html = client.get("/search?q=ba+khia").get_data(as_text=True)
+
+    assert "<mark>Ba</mark> <mark>khía</mark> rừng đước" in html
+    assert "**" not in html
