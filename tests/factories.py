@@ -48,6 +48,22 @@ def make_user(
     return user
 
 
+def shop_details(**fields: Any) -> shops.ShopDetails:
+    """Valid details of a household business in Cà Mau; ``fields`` override them."""
+    values: dict[str, Any] = {
+        "name": "Khô Cá Lóc Út Hiền",
+        "description": "Khô cá lóc đồng một nắng, làm thủ công tại U Minh.",
+        "phone": "0912 345 678",
+        "street": "Ấp 3",
+        "province_code": CA_MAU,
+        "commune_code": places.communes(CA_MAU)[0].code,
+        "business_type": BusinessType.HOUSEHOLD,
+        "tax_code": "2000123453",
+    }
+    values.update(fields)
+    return shops.ShopDetails(**values)
+
+
 def make_shop(
     *,
     owner: User | None = None,
@@ -58,18 +74,9 @@ def make_shop(
 ) -> Shop:
     """A shop opened through the service, then moved to ``status`` as an admin would."""
     owner = owner or make_user()
-    fields = {
-        "name": name,
-        "description": "Khô cá lóc đồng một nắng, làm thủ công tại U Minh.",
-        "phone": "0912 345 678",
-        "street": "Ấp 3",
-        "province_code": CA_MAU,
-        "commune_code": places.communes(CA_MAU)[0].code,
-        "business_type": BusinessType.HOUSEHOLD,
-        "tax_code": "2000123453",
-        **details,
-    }
-    shop = shops.open_shop(owner, shops.ShopDetails(**fields), accepted_rules_version=RULES_VERSION)
+    shop = shops.open_shop(
+        owner, shop_details(name=name, **details), accepted_rules_version=RULES_VERSION
+    )
     if status != ShopStatus.PENDING:
         if status == ShopStatus.REJECTED:
             shops.reject_shop(shop, reason="Thiếu giấy phép")
@@ -136,3 +143,12 @@ def make_product(
         catalog.hide_product(product, reason="Báo cáo vi phạm")
     db.session.commit()
     return product
+
+
+def log_in(client: Any, user: User, password: str = DEFAULT_PASSWORD) -> Any:
+    """Log ``user`` in through the real form; return the client."""
+    from tests.conftest import submit_form
+
+    response = submit_form(client, "/account/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, "log-in failed"
+    return client

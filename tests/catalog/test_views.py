@@ -12,20 +12,12 @@ from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
 from tests.conftest import csrf_token_from, submit_form
 from tests.factories import (
-    DEFAULT_PASSWORD,
     leaf_category,
+    log_in,
     make_image,
     make_product,
     make_shop,
 )
-
-
-def log_in(client, user):
-    response = submit_form(
-        client, "/account/login", {"email": user.email, "password": DEFAULT_PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 def jpeg_upload(name="ca-loc.jpg", size=(800, 600)):

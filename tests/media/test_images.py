@@ -137,7 +137,7 @@ def test_a_truncated_image_is_refused_and_leaves_nothing_behind(app, media_dir, 
 
 def test_a_damaged_header_is_reported_as_corrupt_not_as_another_format():
     data = bytearray(pictures.png())
-    data[12:16] = b"XXXX"  # the IHDR chunk's name
+    data[12:16] = b"zzzz"  # overwrite the IHDR chunk name: a PNG with a damaged header
 
     with pytest.raises(CorruptImage):
         process_image(bytes(data))

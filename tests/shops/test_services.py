@@ -6,28 +6,13 @@ from marketplace.extensions import db
 from marketplace.shops import places, services
 from marketplace.shops.models import BusinessType, Shop, ShopStatus
 from marketplace.shops.rules import RULES_VERSION
-from tests.factories import CA_MAU, make_shop, make_user
-
-
-def details(**fields):
-    values = {
-        "name": "Khô Cá Lóc Út Hiền",
-        "description": "",
-        "phone": "0912 345 678",
-        "street": "Ấp 3",
-        "province_code": CA_MAU,
-        "commune_code": places.communes(CA_MAU)[0].code,
-        "business_type": BusinessType.HOUSEHOLD,
-        "tax_code": "2000123453",
-    }
-    values.update(fields)
-    return services.ShopDetails(**values)
+from tests.factories import make_shop, make_user, shop_details
 
 
 def test_opening_a_shop_makes_it_pending_and_the_owner_a_seller(app):
     owner = make_user()
 
-    shop = services.open_shop(owner, details(), accepted_rules_version=RULES_VERSION)
+    shop = services.open_shop(owner, shop_details(), accepted_rules_version=RULES_VERSION)
     db.session.commit()
 
     assert shop.status == ShopStatus.PENDING
@@ -49,7 +34,9 @@ def test_opening_a_shop_makes_it_pending_and_the_owner_a_seller(app):
     ],
 )
 def test_slugs_come_from_the_vietnamese_name(app, name, slug):
-    shop = services.open_shop(make_user(), details(name=name), accepted_rules_version=RULES_VERSION)
+    shop = services.open_shop(
+        make_user(), shop_details(name=name), accepted_rules_version=RULES_VERSION
+    )
 
     assert shop.slug == slug
 
@@ -80,7 +67,7 @@ def test_a_chosen_slug_must_be_free_and_not_reserved(app):
 def test_the_slug_is_editable(app):
     shop = make_shop()
 
-    services.update_shop(shop, details(slug="ut-hien-u-minh"))
+    services.update_shop(shop, shop_details(slug="ut-hien-u-minh"))
 
     assert shop.slug == "ut-hien-u-minh"
 
@@ -90,7 +77,7 @@ def test_rules_must_be_accepted_in_their_current_version(app):
 
     for version in (None, "2020-01"):
         with pytest.raises(services.RulesNotAccepted):
-            services.open_shop(owner, details(), accepted_rules_version=version)
+            services.open_shop(owner, shop_details(), accepted_rules_version=version)
     assert db.session.scalar(select(func.count()).select_from(Shop)) == 0
 
 
@@ -98,7 +85,9 @@ def test_one_shop_per_member(app):
     shop = make_shop()
 
     with pytest.raises(services.AlreadyHasShop):
-        services.open_shop(shop.owner, details(name="Khác"), accepted_rules_version=RULES_VERSION)
+        services.open_shop(
+            shop.owner, shop_details(name="Khác"), accepted_rules_version=RULES_VERSION
+        )
 
 
 def test_the_commune_must_belong_to_the_province(app):
@@ -107,7 +96,7 @@ def test_the_commune_must_belong_to_the_province(app):
     with pytest.raises(services.InvalidAddress):
         services.open_shop(
             make_user(),
-            details(province_code=hanoi.code),
+            shop_details(province_code=hanoi.code),
             accepted_rules_version=RULES_VERSION,
         )
 

@@ -10,12 +10,7 @@ from marketplace.extensions import db
 from marketplace.shops import places
 from marketplace.shops.models import Shop, ShopStatus
 from tests.conftest import csrf_token_from, submit_form
-from tests.factories import CA_MAU, DEFAULT_PASSWORD, make_shop, make_user
-
-
-def log_in(client, user):
-    submit_form(client, "/account/login", {"email": user.email, "password": DEFAULT_PASSWORD})
-    return client
+from tests.factories import CA_MAU, log_in, make_shop, make_user
 
 
 def shop_form(**fields):
