@@ -1,10 +1,15 @@
 """The default search backend: a Whoosh index under SEARCH_INDEX_DIR.
 
 Layout: ``SEARCH_INDEX_DIR/CURRENT`` names the live index folder (``index-<n>``); a rebuild
-writes a new folder and swaps the name atomically. Filters, sorts and facet counts read
-per-searcher arrays built from the index's columns, never stored fields (FACTS.md: those
-reads were the slowest part). User text is never parsed as Whoosh query syntax: queries
-are built from analysed words, so wildcards, fields and operators are just words.
+writes a new folder and swaps the name atomically.
+
+Whoosh stores the index and finds the terms; ranking, filters, sorts and facet counts are
+computed here with numpy over the posting lists and columns, read once per searcher and
+kept. Whoosh's own matcher tree walks every matching posting in Python, one at a time: on
+a catalog where most listings say "Cà Mau" and "đặc sản" that walk was the whole cost
+(bench/search.py). Scores are Whoosh's BM25F, per term and field, combined as the query
+in ``_rank`` says. User text is never parsed as Whoosh query syntax: queries are lists of
+analysed words, so wildcards, fields and operators are just words.
 """
 
 from __future__ import annotations
@@ -12,17 +17,23 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 from flask import Flask
 from whoosh import index as whoosh_index
-from whoosh import query as q
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.analysis import BiWordFilter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.index import Index, LockError
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from marketplace.search.analysis import (
     exact_analyzer,
@@ -55,23 +66,33 @@ COLUMNS = (
     "in_stock",
     "published_at",
 )
+COMPACT_FIELDS = ("name", "shop", "category", "origin")
+DESCRIPTION_FALLBACK_BELOW = 10
+PAIR_SEPARATOR = " "
 
 
 def make_schema() -> Schema:
     folded, exact = folded_analyzer(), exact_analyzer()
     return Schema(
         key=ID(unique=True),
-        name=TEXT(analyzer=folded, field_boost=4.0, phrase=True, spelling=True),
+        # No positions anywhere: phrases are looked up as word pairs (name_pairs), which
+        # is one posting list per pair instead of a walk over positions.
+        name=TEXT(analyzer=folded, field_boost=4.0, phrase=False),
         name_exact=TEXT(analyzer=exact, field_boost=2.0, phrase=False),
-        shop=TEXT(analyzer=folded, field_boost=2.0, phrase=True),
+        name_pairs=TEXT(analyzer=folded | BiWordFilter(sep=PAIR_SEPARATOR), phrase=False),
+        shop=TEXT(analyzer=folded, field_boost=2.0, phrase=False),
         category=TEXT(analyzer=folded, field_boost=1.5, phrase=False),
-        origin=TEXT(analyzer=folded, field_boost=1.5, phrase=True),
-        # No positions: descriptions are long and only a fallback (see build_query).
+        origin=TEXT(analyzer=folded, field_boost=1.5, phrase=False),
         description=TEXT(analyzer=folded, field_boost=0.6, phrase=False),
-        # Unsigned: every value is an id, a code, a count, a price or a timestamp, and an
-        # unsigned column keeps the value itself, so the arrays need no translation.
-        **{column: NUMERIC(bits=64, signed=False, sortable=True) for column in COLUMNS},
+        # Values only, not indexed: filters and sorts read them as arrays, and indexing a
+        # number writes several trie terms per value, a third of all postings. Unsigned
+        # 64-bit: every value is an id, a code, a count, a price or a timestamp.
+        **{column: COLUMN(NumericColumn("Q")) for column in COLUMNS},
     )
+
+
+def _field_kinds(schema: Schema) -> set[tuple[str, str]]:
+    return {(name, type(field).__name__) for name, field in schema.items()}
 
 
 def _fields_of(document: SearchDocument) -> dict[str, object]:
@@ -79,6 +100,7 @@ def _fields_of(document: SearchDocument) -> dict[str, object]:
         "key": str(document.id),
         "name": document.name,
         "name_exact": document.name,
+        "name_pairs": document.name,
         "shop": document.shop_name,
         "category": document.category_names,
         "origin": document.origin,
@@ -96,22 +118,153 @@ def _fields_of(document: SearchDocument) -> dict[str, object]:
 
 
 RESULT_CACHE_SIZE = 512
+# Postings kept per searcher, 12 bytes each: about 50 MB at most per process.
+TERM_CACHE_POSTINGS = 4_000_000
+# BM25F as Whoosh's default weighting has it. Field boosts are already in the stored
+# weights (Whoosh multiplies them in at indexing).
+K1, B = 1.2, 0.75
+_BYTE_TO_LENGTH = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.float32)
+_NOWHERE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
 @dataclass
 class _Snapshot:
-    """One searcher, the column arrays read from it, and the answers it already gave.
+    """One searcher, the arrays read from it, and the answers it already gave.
 
-    Answers are kept per searcher: a new index generation starts with an empty cache, so
-    a cached answer is never older than the index it came from.
+    Everything is kept per searcher: a new index generation starts empty, so nothing kept
+    is ever older than the index it came from.
     """
 
     folder: str
     searcher: Searcher
-    columns: dict[str, list[int]]
-    live: set[int]  # docnums not deleted
-    terms: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    size: int  # docnums run from 0 to size - 1, deleted ones included
+    columns: dict[str, np.ndarray]
+    live: np.ndarray  # bool per docnum: not deleted
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)
+    terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    cached_postings: int = 0
     answers: OrderedDict[tuple, SearchHits] = field(default_factory=OrderedDict)
+
+    def leaves(self) -> list[tuple[IndexReader, int]]:
+        return [(sub.reader(), offset) for sub, offset in self.searcher.leaf_searchers()]
+
+    def scores(self, name: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """The docnums holding ``word`` in field ``name`` and their BM25F scores."""
+        key = (name, word)
+        cached = self.terms.get(key)
+        if cached is None:
+            cached = self._score_term(name, word)
+            self.cached_postings += len(cached[0])
+            if self.cached_postings > TERM_CACHE_POSTINGS:
+                self.terms.clear()
+                self.cached_postings = len(cached[0])
+            self.terms[key] = cached
+        return cached
+
+    def dense(self, name: str, word: str) -> np.ndarray:
+        """``scores`` spread over every docnum (zero where the word is absent)."""
+        docnums, scores = self.scores(name, word)
+        dense = np.zeros(self.size, dtype=np.float32)
+        dense[docnums] = scores
+        return dense
+
+    def _score_term(self, name: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+        if not self.searcher.doc_frequency(name, word):
+            return _NOWHERE
+        docnums, weights = _postings(self.leaves(), name, word)
+        lengths = self._lengths(name)[docnums]
+        average = self.searcher.avg_field_length(name) or 1.0
+        idf = self.searcher.idf(name, word)
+        scores = idf * weights * (K1 + 1) / (weights + K1 * (1 - B + B * lengths / average))
+        return docnums, scores.astype(np.float32)
+
+    def _lengths(self, name: str) -> np.ndarray:
+        if name not in self.lengths:
+            self.lengths[name] = np.concatenate(
+                [_field_lengths(reader, name) for reader, _offset in self.leaves()]
+                or [np.zeros(0, dtype=np.float32)]
+            )
+        return self.lengths[name]
+
+
+def _postings(
+    leaves: list[tuple[IndexReader, int]], name: str, word: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """One term's docnums and weights, a block at a time.
+
+    Whoosh's generic walk steps one posting at a time in Python; a block is one pickled
+    tuple of delta-coded ids and weights, so it is decoded whole. Other matchers (inlined
+    short lists) take the generic way.
+    """
+    docnum_parts, weight_parts = [], []
+    for reader, offset in leaves:
+        if not reader.doc_frequency(name, word):
+            continue
+        matcher = reader.postings(name, word)
+        if not hasattr(matcher, "_read_data"):
+            ids, weights = [], []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                weights.append(matcher.weight())
+                matcher.next()
+            docnum_parts.append(np.array(ids, dtype=np.int64) + offset)
+            weight_parts.append(np.array(weights, dtype=np.float32))
+            continue
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+            ids = np.asarray(raw_ids, dtype=np.int64)
+            if not matcher._byteids:
+                ids = np.cumsum(ids)
+            docnum_parts.append(ids + offset)
+            if raw_weights is None or isinstance(raw_weights, float):
+                weight_parts.append(np.full(len(ids), raw_weights or 1.0, dtype=np.float32))
+            else:
+                weight_parts.append(np.asarray(raw_weights, dtype=np.float32))
+            matcher._next_block()
+    if not docnum_parts:
+        return _NOWHERE
+    return np.concatenate(docnum_parts), np.concatenate(weight_parts)
+
+
+def _column(reader: IndexReader, name: str, column=None) -> np.ndarray:
+    """A segment's numeric column as one array, read from its bytes in one go."""
+    if column is None:
+        values = reader.column_reader(name, translate=False)
+    else:  # Whoosh's own per-field length columns are not fields of the schema
+        values = reader._perdoc.column_reader(name, column)
+    size = reader.doc_count_all()
+    if isinstance(values, NumericColumn.Reader):
+        raw = values._dbfile.get(values._basepos, values._count * values._fixedlen)
+        # Documents past the last written value hold the column's default.
+        raw += values._defaultbytes * (size - values._count)
+        return np.frombuffer(raw, dtype=">" + values._typecode).astype(np.int64)
+    return np.fromiter(values, dtype=np.int64, count=size)  # a segment without the column
+
+
+def _field_lengths(reader: IndexReader, name: str) -> np.ndarray:
+    lengths_name = f"_{name}_len"  # Whoosh's name for a field's length column
+    if not reader._perdoc.has_column(lengths_name):
+        return np.zeros(reader.doc_count_all(), dtype=np.float32)
+    return _BYTE_TO_LENGTH[_column(reader, lengths_name, LENGTHS_COLUMN)]
+
+
+def _open_snapshot(folder: str, searcher: Searcher) -> _Snapshot:
+    size = searcher.reader().doc_count_all()
+    live = np.ones(size, dtype=bool)
+    if not size:  # an empty index has no column files to read
+        columns = {name: np.zeros(0, dtype=np.int64) for name in COLUMNS}
+        return _Snapshot(folder=folder, searcher=searcher, size=0, columns=columns, live=live)
+    leaves = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+    columns = {
+        name: np.concatenate([_column(reader, name) for reader, _offset in leaves])
+        for name in COLUMNS
+    }
+    for reader, offset in leaves:
+        if reader.has_deletions():
+            live[np.fromiter(reader.deleted_docs_set, dtype=np.int64) + offset] = False
+    return _Snapshot(folder=folder, searcher=searcher, size=size, columns=columns, live=live)
 
 
 class WhooshBackend:
@@ -158,7 +311,11 @@ class WhooshBackend:
         folder = self._current_folder()
         if folder is None or not whoosh_index.exists_in(folder):
             raise RuntimeError("no search index")
-        whoosh_index.open_dir(folder).doc_count()
+        index = whoosh_index.open_dir(folder)
+        index.doc_count()
+        # An index written by an earlier version of this code lacks what queries read.
+        if _field_kinds(index.schema) != _field_kinds(make_schema()):
+            raise RuntimeError("the search index was built with other fields")
 
     # -- writing ---------------------------------------------------------------------
 
@@ -216,25 +373,13 @@ class WhooshBackend:
         if snapshot is not None:
             snapshot.searcher.close()
         searcher = self.open_index().searcher()
-        reader = searcher.reader()
-        if reader.doc_count_all():
-            columns = {name: list(reader.column_reader(name, translate=False)) for name in COLUMNS}
-        else:  # an empty index has no column files to read
-            columns = {name: [] for name in COLUMNS}
-        snapshot = _Snapshot(
-            folder=(self._current_folder() or Path("?")).name,
-            searcher=searcher,
-            columns=columns,
-            live=set(reader.all_doc_ids()),
-        )
+        snapshot = _open_snapshot((self._current_folder() or Path("?")).name, searcher)
         self._local.snapshot = snapshot
         return snapshot
 
     def document_ids(self) -> set[int]:
         snapshot = self._snapshot()
-        reader = snapshot.searcher.reader()
-        ids = snapshot.columns["id"]
-        return {ids[docnum] for docnum in reader.all_doc_ids()}
+        return set(snapshot.columns["id"][snapshot.live].tolist())
 
     def query(
         self, text: str, filters: SearchFilters, sort: Sort, page: int, per_page: int
@@ -244,201 +389,184 @@ class WhooshBackend:
         if (hits := snapshot.answers.get(key)) is not None:
             snapshot.answers.move_to_end(key)
             return hits
-        hits = self._answer(snapshot, text, filters, sort, page, per_page)
+        hits = _answer(snapshot, text, filters, sort, page, per_page)
         snapshot.answers[key] = hits
         if len(snapshot.answers) > RESULT_CACHE_SIZE:
             snapshot.answers.popitem(last=False)
         return hits
 
-    def _answer(
-        self,
-        snapshot: _Snapshot,
-        text: str,
-        filters: SearchFilters,
-        sort: Sort,
-        page: int,
-        per_page: int,
-    ) -> SearchHits:
-        searcher, columns = snapshot.searcher, snapshot.columns
-        words = [w[:MAX_WORD_LENGTH] for w in folded_terms(text)][:MAX_QUERY_WORDS]
-        if words:
-            # The short, telling fields first; descriptions only when they find too little
-            # (FACTS.md: most listings' descriptions say "Cà Mau" and "đặc sản").
-            fields = COMPACT_FIELDS
-            matched = _matching(snapshot, words, fields)
-            if len(matched) < DESCRIPTION_FALLBACK_BELOW:
-                fields = (*COMPACT_FIELDS, "description")
-                matched = _matching(snapshot, words, fields)
-            query = build_query(text, words, fields)
-        else:
-            query = None
-            matched = snapshot.live
-        allowed = [docnum for docnum in matched if _passes(columns, docnum, filters)]
-        facets = {
-            name: dict(Counter(columns[name][docnum] for docnum in allowed)) for name in FACETS
-        }
-        start = (page - 1) * per_page
-        if query is not None and sort == Sort.RELEVANCE:
-            unfiltered = len(allowed) == len(matched)
-            results = searcher.search(
-                query, limit=start + per_page, filter=None if unfiltered else set(allowed)
-            )
-            docnums = [hit.docnum for hit in results][start:]
-        else:
-            docnums = sorted(allowed, key=_sort_key(columns, sort))[start : start + per_page]
-        suggestion = self._suggestion(searcher, words) if words and len(allowed) < 3 else None
-        return SearchHits(
-            ids=[columns["id"][docnum] for docnum in docnums],
-            total=len(allowed),
-            facets=facets,
-            suggestion=suggestion,
-        )
-
-    def _suggestion(self, searcher: Searcher, words: list[str]) -> str | None:
-        """A close spelling that exists in product names ("mat ogn" → "mat ong").
-
-        Words of one or two letters are never corrected (every one is an edit away from
-        another word, and a wild guess is worse than none).
-        """
-        corrector = searcher.corrector("name")
-        corrected, changed = [], False
-        for word in words:
-            if searcher.doc_frequency("name", word) or len(word) < 3:
-                corrected.append(word)
-                continue
-            # Two edits: a swapped pair of letters ("ogn" for "ong") is two for Levenshtein,
-            # and so is many an unrelated word; prefer the same letters, then the same start.
-            options = corrector.suggest(word, limit=5, maxdist=2)
-            if not options:
-                return None
-            options.sort(key=lambda option: (sorted(option) != sorted(word), option[0] != word[0]))
-            corrected.append(options[0])
-            changed = True
-        return " ".join(corrected) if changed else None
-
     def suggest(self, prefix: str, limit: int) -> list[int]:
-        words = folded_terms(prefix)[:MAX_QUERY_WORDS]
+        words = [word[:MAX_WORD_LENGTH] for word in folded_terms(prefix)][:MAX_QUERY_WORDS]
         if not words:
             return []
         snapshot = self._snapshot()
         *head, last = words
-        expansions = list(snapshot.searcher.reader().expand_prefix("name", last[:MAX_WORD_LENGTH]))[
-            :PREFIX_EXPANSION_LIMIT
-        ]
+        expansions = list(snapshot.searcher.reader().expand_prefix("name", last))
         if not expansions:
             return []
         # A listing scores by its best completion, and the word typed whole counts double
         # ("ca" finds "cá" before "cao cấp").
-        tail = q.DisjunctionMax(
-            [q.Term("name", term, boost=2.0 if term == last else 1.0) for term in expansions]
-        )
-        query = q.And([*(q.Term("name", word) for word in head), tail]) if head else tail
-        results = snapshot.searcher.search(query, limit=limit)
-        return [snapshot.columns["id"][hit.docnum] for hit in results]
+        score = np.zeros(snapshot.size, dtype=np.float32)
+        for term in expansions[:PREFIX_EXPANSION_LIMIT]:
+            np.maximum(
+                score, snapshot.dense("name", term) * (2.0 if term == last else 1.0), out=score
+            )
+        found = (score > 0) & snapshot.live
+        for word in head:
+            dense = snapshot.dense("name", word)
+            found &= dense > 0
+            score += dense
+        return _top(snapshot, np.flatnonzero(found), score, limit)
 
 
-COMPACT_FIELDS = ("name", "shop", "category", "origin")
-DESCRIPTION_FALLBACK_BELOW = 10
+def _answer(
+    snapshot: _Snapshot, text: str, filters: SearchFilters, sort: Sort, page: int, per_page: int
+) -> SearchHits:
+    columns = snapshot.columns
+    words = [word[:MAX_WORD_LENGTH] for word in folded_terms(text)][:MAX_QUERY_WORDS]
+    score: np.ndarray | None = None
+    if words:
+        # The short, telling fields first; descriptions only when they find too little
+        # (FACTS.md: most listings' descriptions say "Cà Mau" and "đặc sản").
+        found, score = _rank(snapshot, text, words, COMPACT_FIELDS)
+        if np.count_nonzero(found) < DESCRIPTION_FALLBACK_BELOW:
+            found, score = _rank(snapshot, text, words, (*COMPACT_FIELDS, "description"))
+        matched = np.flatnonzero(found)
+    else:
+        matched = np.flatnonzero(snapshot.live)
+    allowed = matched[_passes(columns, matched, filters)]
+    facets = {name: _counts(columns[name][allowed]) for name in FACETS}
+    start = (page - 1) * per_page
+    if score is not None and sort == Sort.RELEVANCE:
+        docnums = _top(snapshot, allowed, score, start + per_page)[start:]
+    else:
+        docnums = allowed[_sort_order(columns, allowed, sort)[start : start + per_page]]
+        docnums = columns["id"][docnums].tolist()
+    suggestion = _suggestion(snapshot.searcher, words) if words and len(allowed) < 3 else None
+    return SearchHits(ids=docnums, total=len(allowed), facets=facets, suggestion=suggestion)
 
 
-def build_query(text: str, words: list[str], fields: tuple[str, ...] = COMPACT_FIELDS) -> q.Query:
-    """Every word must match some field; phrases and exact diacritics rank higher."""
-    # Each word scores by its best field (plus a little for others): a word repeated in a
-    # listing's category and description must not outrank the name that says it exactly.
-    required = q.And(
-        [
-            q.DisjunctionMax([q.Term(field, word) for field in fields], tiebreak=0.1)
-            for word in words
-        ]
-    )
-    boosts: list[q.Query] = []
-    if len(words) > 1:
-        # All the words in the name, in any order ("ca kho" is "khô cá")…
-        boosts.append(q.And([q.Term("name", word) for word in words], boost=2.0))
-        # …and above all as a phrase.
-        boosts += [
-            q.Phrase("name", words, boost=3.0),
-            q.Phrase("shop", words, boost=1.5),
-        ]
-    if has_diacritics(text):
-        exact = exact_terms(text)[:MAX_QUERY_WORDS]
-        boosts.append(q.And([q.Term("name_exact", word) for word in exact], boost=6.0))
-    return q.AndMaybe(required, q.Or(boosts)) if boosts else required
+# A word scores by its best field plus a little of the others: a word repeated in a
+# listing's category and description must not outrank the name that says it exactly.
+TIEBREAK = 0.1
+# Bonuses, as multiples of the words' scores in the name, the shop or the exact name.
+ALL_IN_NAME, PHRASE_IN_NAME, ALL_IN_SHOP, EXACT_DIACRITICS = 2.0, 3.0, 1.5, 6.0
 
 
-def _matching(snapshot: _Snapshot, words: list[str], fields: tuple[str, ...]) -> set[int]:
-    """Docnums where every word appears in one of ``fields``, from the posting lists.
+def _rank(
+    snapshot: _Snapshot, text: str, words: list[str], fields: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which docnums hold every word in some field, and their scores.
 
-    Plain set arithmetic on posting lists is several times faster than walking Whoosh's
-    matcher tree for the same AND-of-ORs; scoring happens later, for one page only.
+    Every word must match; all the words in the name (in any order: "ca kho" is "khô
+    cá"), the words as a phrase in the name, all of them in the shop's name and a query's
+    exact diacritics ("cá" before "ca") each add to the score.
     """
-    result: set[int] | None = None
+    found = snapshot.live.copy()
+    score = np.zeros(snapshot.size, dtype=np.float32)
+    in_name = {name: np.zeros(snapshot.size, dtype=np.float32) for name in ("name", "shop")}
+    all_in = {name: snapshot.live.copy() for name in ("name", "shop")}
     for word in words:
-        found: set[int] = set()
+        best = np.zeros(snapshot.size, dtype=np.float32)
+        total = np.zeros(snapshot.size, dtype=np.float32)
         for name in fields:
-            found |= _postings(snapshot, name, word)
-        result = found if result is None else result & found
-        if not result:
-            return set()
-    return (result or set()) & snapshot.live
+            dense = snapshot.dense(name, word)
+            np.maximum(best, dense, out=best)
+            total += dense
+            if name in in_name:
+                in_name[name] += dense
+                all_in[name] &= dense > 0
+        found &= best > 0
+        if not found.any():
+            return found, score
+        score += best + TIEBREAK * (total - best)
+    if len(words) > 1:
+        score += np.where(all_in["name"], ALL_IN_NAME * in_name["name"], 0)
+        score += np.where(all_in["shop"], ALL_IN_SHOP * in_name["shop"], 0)
+        phrase = all_in["name"].copy()
+        for first, second in pairwise(words):
+            phrase &= snapshot.dense("name_pairs", f"{first}{PAIR_SEPARATOR}{second}") > 0
+        score += np.where(phrase, PHRASE_IN_NAME * in_name["name"], 0)
+    if has_diacritics(text):
+        exact = np.zeros(snapshot.size, dtype=np.float32)
+        every = snapshot.live.copy()
+        for word in exact_terms(text)[:MAX_QUERY_WORDS]:
+            dense = snapshot.dense("name_exact", word[:MAX_WORD_LENGTH])
+            exact += dense
+            every &= dense > 0
+        score += np.where(every, EXACT_DIACRITICS * exact, 0)
+    return found, score
 
 
-TERM_CACHE_SIZE = 2048
+def _top(snapshot: _Snapshot, docnums: np.ndarray, score: np.ndarray, count: int) -> list[int]:
+    """The ids of the ``count`` best-scoring ``docnums``; ties go to the newer listing."""
+    if count <= 0 or not len(docnums):
+        return []
+    if len(docnums) > count:
+        # Keep every docnum scoring at least the count-th best, so ties are broken below.
+        threshold = np.partition(score[docnums], len(docnums) - count)[len(docnums) - count]
+        docnums = docnums[score[docnums] >= threshold]
+    ids = snapshot.columns["id"][docnums]
+    order = np.lexsort((-ids, -score[docnums]))[:count]
+    return ids[order].tolist()
 
 
-def _postings(snapshot: _Snapshot, name: str, word: str) -> frozenset[int]:
-    """The docnums of one term, read a block at a time and kept for this searcher."""
-    key = (name, word)
-    cached = snapshot.terms.get(key)
-    if cached is not None:
-        return cached
-    ids: list[int] = []
-    for subsearcher, offset in snapshot.searcher.leaf_searchers():
-        reader = subsearcher.reader()
-        if not reader.doc_frequency(name, word):
-            continue
-        matcher = reader.postings(name, word)
-        if not hasattr(matcher, "_read_ids"):  # another codec: the generic, slower way
-            ids.extend(docnum + offset for docnum in matcher.all_ids())
-            continue
-        # Whoosh's generic all_ids() steps one posting at a time in Python; a block's ids
-        # are one list, so take them whole.
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            ids.extend(docnum + offset for docnum in matcher._ids[matcher._i :])
-            matcher._next_block()
-    result = frozenset(ids)
-    if len(snapshot.terms) >= TERM_CACHE_SIZE:
-        snapshot.terms.clear()
-    snapshot.terms[key] = result
-    return result
+def _passes(columns: dict[str, np.ndarray], docnums: np.ndarray, filters: SearchFilters):
+    """A mask over ``docnums``: which of them every filter lets through."""
+    keep = np.ones(len(docnums), dtype=bool)
+    if filters.category_ids:
+        keep &= np.isin(columns["category_id"][docnums], filters.category_ids)
+    if filters.province_code:
+        keep &= columns["province_code"][docnums] == filters.province_code
+    if filters.shop_id:
+        keep &= columns["shop_id"][docnums] == filters.shop_id
+    if filters.min_ocop_stars:
+        keep &= columns["ocop_stars"][docnums] >= filters.min_ocop_stars
+    if filters.min_price_vnd is not None:
+        keep &= columns["price_vnd"][docnums] >= filters.min_price_vnd
+    if filters.max_price_vnd is not None:
+        keep &= columns["price_vnd"][docnums] <= filters.max_price_vnd
+    if filters.in_stock:
+        keep &= columns["in_stock"][docnums] != 0
+    return keep
 
 
-def _passes(columns: dict[str, list[int]], docnum: int, filters: SearchFilters) -> bool:
-    if filters.category_ids and columns["category_id"][docnum] not in filters.category_ids:
-        return False
-    if filters.province_code and columns["province_code"][docnum] != filters.province_code:
-        return False
-    if filters.shop_id and columns["shop_id"][docnum] != filters.shop_id:
-        return False
-    if filters.min_ocop_stars and columns["ocop_stars"][docnum] < filters.min_ocop_stars:
-        return False
-    price = columns["price_vnd"][docnum]
-    if filters.min_price_vnd is not None and price < filters.min_price_vnd:
-        return False
-    if filters.max_price_vnd is not None and price > filters.max_price_vnd:
-        return False
-    return not (filters.in_stock and not columns["in_stock"][docnum])
+def _counts(values: np.ndarray) -> dict[int, int]:
+    distinct, counts = np.unique(values, return_counts=True)
+    return dict(zip(distinct.tolist(), counts.tolist(), strict=True))
 
 
-def _sort_key(columns: dict[str, list[int]], sort: Sort):
-    published, price, ids = columns["published_at"], columns["price_vnd"], columns["id"]
+def _sort_order(columns: dict[str, np.ndarray], docnums: np.ndarray, sort: Sort) -> np.ndarray:
+    """Positions of ``docnums`` in the order ``sort`` asks for; ties go to the newer id."""
+    ids = -columns["id"][docnums]
     if sort == Sort.PRICE_ASC:
-        return lambda docnum: (price[docnum], -ids[docnum])
+        return np.lexsort((ids, columns["price_vnd"][docnums]))
     if sort == Sort.PRICE_DESC:
-        return lambda docnum: (-price[docnum], -ids[docnum])
-    return lambda docnum: (-published[docnum], -ids[docnum])
+        return np.lexsort((ids, -columns["price_vnd"][docnums]))
+    return np.lexsort((ids, -columns["published_at"][docnums]))
+
+
+def _suggestion(searcher: Searcher, words: list[str]) -> str | None:
+    """A close spelling that exists in product names ("mat ogn" → "mat ong").
+
+    Words of one or two letters are never corrected (every one is an edit away from
+    another word, and a wild guess is worse than none).
+    """
+    corrector = searcher.corrector("name")
+    corrected, changed = [], False
+    for word in words:
+        if searcher.doc_frequency("name", word) or len(word) < 3:
+            corrected.append(word)
+            continue
+        # Two edits: a swapped pair of letters ("ogn" for "ong") is two for Levenshtein,
+        # and so is many an unrelated word; prefer the same letters, then the same start.
+        options = corrector.suggest(word, limit=5, maxdist=2)
+        if not options:
+            return None
+        options.sort(key=lambda option: (sorted(option) != sorted(word), option[0] != word[0]))
+        corrected.append(options[0])
+        changed = True
+    return " ".join(corrected) if changed else None
 
 
 def _factory(app: Flask) -> WhooshBackend:
@@ -447,4 +575,4 @@ def _factory(app: Flask) -> WhooshBackend:
 
 register_backend("whoosh", _factory)
 
-__all__ = ["LockError", "WhooshBackend", "build_query", "make_schema"]
+__all__ = ["LockError", "WhooshBackend", "make_schema"]

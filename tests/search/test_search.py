@@ -210,6 +210,23 @@ def test_a_missing_index_is_rebuilt(app, corpus):
     assert services.ensure_index() is False
 
 
+def test_an_index_built_with_other_fields_is_rebuilt_at_start(app, corpus):
+    from whoosh import index as whoosh_index
+
+    from marketplace.search.whoosh_backend import make_schema
+
+    backend = services.backend()
+    earlier_schema = make_schema()
+    earlier_schema.remove("name_pairs")
+    folder = backend._new_folder()
+    whoosh_index.create_in(folder, earlier_schema)
+    backend._point_current_at(folder)
+
+    assert services.ensure_index() is True
+    assert names("mat ong")[0] == "Mật ong rừng U Minh nguyên chất"
+    assert services.ensure_index() is False
+
+
 def test_results_page_keeps_filters_and_highlights(corpus, client):
     response = client.get("/search?q=mat+ong&ocop=4&sort=price_asc&endpoint=x&_method=y")
 
