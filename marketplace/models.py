@@ -9,10 +9,12 @@ from marketplace.catalog.models import (
 )
 from marketplace.core.pagecache import CacheGeneration
 from marketplace.media.models import Document, Image
+from marketplace.moderation.models import AuditEntry
 from marketplace.search.models import SearchPending
 from marketplace.shops.models import Shop
 
 __all__ = [
+    "AuditEntry",
     "CacheGeneration",
     "Category",
     "Document",

@@ -1,16 +1,15 @@
-"""``flask catalog …``: categories, and decisions on listings until the admin screens exist."""
+"""``flask catalog …``: categories, and decisions on listings from the server's shell."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from marketplace.catalog import services
-from marketplace.catalog.models import Product
+from marketplace.core.errors import DomainError
 from marketplace.extensions import db
+from marketplace.moderation import services as moderation
 
 catalog_cli = AppGroup("catalog", help="Categories and listings.")
 
@@ -23,13 +22,11 @@ def init_categories_command() -> None:
     click.echo(f"{added} categories added.")
 
 
-def _decide(product_id: int, action: Callable[..., object], **kwargs: str) -> None:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        raise click.ClickException(f"No listing {product_id}.")
+def _decide(product_id: int, *, approve: bool, reason: str | None = None) -> None:
+    # Through moderation, so the decision is in the audit log (by "server") and mailed.
     try:
-        action(product, **kwargs)
-    except services.CatalogError as error:
+        moderation.decide_product(None, product_id, approve=approve, reason=reason)
+    except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -39,7 +36,7 @@ def _decide(product_id: int, action: Callable[..., object], **kwargs: str) -> No
 @click.argument("product_id", type=int)
 def approve_command(product_id: int) -> None:
     """Publish the listing PRODUCT_ID waiting for review."""
-    _decide(product_id, services.approve_product)
+    _decide(product_id, approve=True)
     click.echo(f"Listing {product_id} published.")
 
 
@@ -48,7 +45,7 @@ def approve_command(product_id: int) -> None:
 @click.option("--reason", required=True, help="Shown to the seller.")
 def reject_command(product_id: int, reason: str) -> None:
     """Reject the listing PRODUCT_ID waiting for review."""
-    _decide(product_id, services.reject_product, reason=reason)
+    _decide(product_id, approve=False, reason=reason)
     click.echo(f"Listing {product_id} rejected.")
 
 

@@ -380,6 +380,16 @@ def _supersede_pending_revision(product: Product) -> None:
         db.session.flush()  # before a new pending edit is inserted (one pending per listing)
 
 
+def revision_changes(revision: ProductRevision) -> dict[str, tuple[Any, Any]]:
+    """What a staged edit changes: each field's live value beside the proposed one."""
+    live = _current_content(revision.product)
+    return {
+        name: (live.get(name), proposed)
+        for name, proposed in revision.content.items()
+        if live.get(name) != proposed
+    }
+
+
 def approve_revision(revision: ProductRevision) -> None:
     """Swap a staged edit into the live listing."""
     if revision.status != RevisionStatus.PENDING:

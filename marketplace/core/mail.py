@@ -12,6 +12,10 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +80,27 @@ def deliver(settings: SmtpSettings, message: EmailMessage) -> bool:
         log.exception("could not send mail to %s (subject %r)", message["To"], message["Subject"])
         return False
     return True
+
+
+def send_after_commit(to: str, subject: str, body: str) -> None:
+    """Send a mail once the current transaction commits; never if it rolls back.
+
+    A mail about a decision must not go out for a decision that was not saved.
+    """
+    db.session.info.setdefault(_OUTBOX, []).append((to, subject, body))
+
+
+_OUTBOX = "mail_after_commit"
+
+
+def _send_outbox(session: Session) -> None:
+    for to, subject, body in session.info.pop(_OUTBOX, []):
+        send_mail(to, subject, body)
+
+
+def _drop_outbox(session: Session) -> None:
+    session.info.pop(_OUTBOX, None)
+
+
+event.listen(Session, "after_commit", _send_outbox)
+event.listen(Session, "after_rollback", _drop_outbox)

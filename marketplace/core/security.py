@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, abort, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, has_request_context, request, url_for
 from werkzeug.routing import BaseConverter, ValidationError
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
@@ -122,7 +122,11 @@ def is_safe_redirect(target: str | None) -> bool:
 
 def external_url(endpoint: str, **values: object) -> str:
     """Return an absolute URL on SITE_URL, for mails: never trust the request's Host."""
-    return current_app.config["SITE_URL"] + url_for(endpoint, **values)
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:  # a command on the server's shell: no request to take the script root from
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["SITE_URL"] + path
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -1,4 +1,4 @@
-"""``flask shops …``: decide on shops until the admin screens exist."""
+"""``flask shops …``: decide on shops from the server's shell."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from marketplace.core.errors import DomainError
 from marketplace.extensions import db
+from marketplace.moderation import services as moderation
 from marketplace.shops import services
 from marketplace.shops.models import Shop
 
@@ -26,7 +28,7 @@ def _shop(slug: str) -> Shop:
 def _run(action: Callable[..., object], *args: object, **kwargs: object) -> None:
     try:
         action(*args, **kwargs)
-    except services.ShopError as error:
+    except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -37,7 +39,11 @@ def _run(action: Callable[..., object], *args: object, **kwargs: object) -> None
 @click.option("--trusted", is_flag=True, help="Also publish its listings without review.")
 def approve_command(slug: str, trusted: bool) -> None:
     """Approve the pending shop SLUG."""
-    _run(services.approve_shop, _shop(slug), trusted=trusted or None)
+    shop = _shop(slug)
+    # Through moderation, so the decision is in the audit log (by "server") and mailed.
+    _run(moderation.decide_shop, None, shop.id, approve=True)
+    if trusted:
+        _run(services.set_trusted, shop, True)
     click.echo(f"Shop {slug} approved{' and trusted' if trusted else ''}.")
 
 
@@ -46,7 +52,7 @@ def approve_command(slug: str, trusted: bool) -> None:
 @click.option("--reason", required=True, help="Shown to the seller.")
 def reject_command(slug: str, reason: str) -> None:
     """Reject the pending shop SLUG."""
-    _run(services.reject_shop, _shop(slug), reason=reason)
+    _run(moderation.decide_shop, None, _shop(slug).id, approve=False, reason=reason)
     click.echo(f"Shop {slug} rejected.")
 
 

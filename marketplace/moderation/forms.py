@@ -1,0 +1,32 @@
+"""The admin's decision forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from marketplace.core.forms import Form, choices, max_length
+from marketplace.moderation.services import REJECTION_REASONS
+
+DECISIONS = ("approve", "reject")
+
+
+def _reason_choices():
+    return choices([("", _l("Choose a reason")), *REJECTION_REASONS.items()])
+
+
+class DecisionForm(Form):
+    """Approve, or reject with a reason; the button pressed says which."""
+
+    decision = StringField()
+    reason = SelectField(_l("Reason for refusing"), validators=[Optional()])
+    details = TextAreaField(_l("Details for the seller"), validators=[max_length(450)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = _reason_choices()
+
+
+class BulkDecisionForm(DecisionForm):
+    ids = SelectMultipleField(coerce=int, validate_choice=False)

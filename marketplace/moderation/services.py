@@ -1,0 +1,323 @@
+"""Moderation: admins' decisions on shops and listings, each recorded in the audit log.
+
+The rules of each state change live in ``shops.services`` and ``catalog.services``; this
+module adds what a decision by a person needs: the row locked so two admins cannot both
+decide it, the audit entry, and the mail to the seller once the decision is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Product, ProductRevision, ProductStatus, RevisionStatus
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.mail import send_after_commit
+from marketplace.core.security import external_url
+from marketplace.extensions import db
+from marketplace.moderation.models import AuditEntry
+from marketplace.shops import services as shops
+from marketplace.shops.models import Shop, ShopStatus
+
+
+class ModerationError(DomainError):
+    pass
+
+
+class AlreadyDecided(ModerationError):
+    """Someone else decided the item first; nothing was applied."""
+
+
+# The reasons admins pick most; "other" needs words of its own.
+REJECTION_REASONS: dict[str, Any] = {
+    "photos": _l("Photos are unclear or do not show the real product"),
+    "description": _l("The description is missing, wrong or misleading"),
+    "category": _l("The listing is in the wrong category"),
+    "price": _l("The price or unit is wrong"),
+    "prohibited": _l("The goods may not be sold on the marketplace"),
+    "legal": _l("The business or tax details are incomplete or wrong"),
+    "ocop": _l("The OCOP claim does not match the certificate"),
+    "other": _l("Other"),
+}
+
+
+def reason_text(code: str | None, details: str | None) -> str:
+    """The reason the seller reads: the chosen reason, then the admin's own words."""
+    details = (details or "").strip()
+    if code not in REJECTION_REASONS:
+        raise ModerationError(_("Choose a reason: the seller will see it."))
+    if code == "other":
+        if not details:
+            raise ModerationError(_("Say what is wrong: the seller will see it."))
+        return details[:500]
+    label = str(REJECTION_REASONS[code])
+    return f"{label}. {details}"[:500] if details else label
+
+
+def record(
+    actor: User | None,
+    action: str,
+    target: Shop | Product | ProductRevision | User,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None = None,
+    on_behalf_of: Shop | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        action=action,
+        target_type=TARGET_TYPES[type(target)],
+        target_id=target.id,
+        before=before,
+        after=after,
+        reason=reason,
+        on_behalf_of_shop_id=on_behalf_of.id if on_behalf_of else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+TARGET_TYPES: dict[type, str] = {
+    Shop: "shop",
+    Product: "product",
+    ProductRevision: "revision",
+    User: "user",
+}
+
+
+def _locked(model: type, item_id: int) -> Any:
+    """The row, locked until the transaction ends (PostgreSQL; SQLite's write requests
+    already run one at a time), and read afresh: a decision made meanwhile is seen."""
+    item = db.session.get(model, item_id, with_for_update=True, populate_existing=True)
+    if item is None:
+        raise NotFound(_("This item no longer exists."))
+    return item
+
+
+def _shop_state(shop: Shop) -> dict[str, Any]:
+    return {"status": str(shop.status), "reason": shop.status_reason, "trusted": shop.trusted}
+
+
+def _product_state(product: Product) -> dict[str, Any]:
+    return {"status": str(product.status), "reason": product.status_reason}
+
+
+def _revision_state(revision: ProductRevision) -> dict[str, Any]:
+    return {"status": str(revision.status), "reason": revision.reason}
+
+
+def _tell_seller(owner: User, subject: str, body: str) -> None:
+    dashboard = external_url("shops.dashboard")
+    send_after_commit(owner.email, subject, f"{body}\n\n{dashboard}\n")
+
+
+# -- queues ------------------------------------------------------------------------------
+
+
+def shop_queue() -> list[Shop]:
+    """Shops waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Shop).where(Shop.status == ShopStatus.PENDING).order_by(Shop.updated_at, Shop.id)
+        )
+    )
+
+
+def product_queue() -> list[Product]:
+    """Listings waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .where(Product.status == ProductStatus.PENDING)
+            .order_by(Product.updated_at, Product.id)
+        )
+    )
+
+
+def revision_queue() -> list[ProductRevision]:
+    """Edits of live listings waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ProductRevision)
+            .where(ProductRevision.status == RevisionStatus.PENDING)
+            .order_by(ProductRevision.created_at, ProductRevision.id)
+        )
+    )
+
+
+def rejections_of_shop(shop: Shop) -> int:
+    """How often this shop's listings and edits were refused (the seller's history)."""
+    product_ids = select(Product.id).where(Product.shop_id == shop.id)
+    revision_ids = select(ProductRevision.id).where(ProductRevision.product_id.in_(product_ids))
+    query = select(db.func.count(AuditEntry.id)).where(
+        AuditEntry.action.in_(("product.reject", "revision.reject")),
+        (
+            (AuditEntry.target_type == "product") & AuditEntry.target_id.in_(product_ids)
+            | (AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revision_ids)
+        ),
+    )
+    return db.session.scalar(query) or 0
+
+
+# -- decisions ---------------------------------------------------------------------------
+
+
+def decide_shop(
+    actor: User | None, shop_id: int, *, approve: bool, reason: str | None = None
+) -> Shop:
+    shop = _locked(Shop, shop_id)
+    if shop.status != ShopStatus.PENDING:
+        raise AlreadyDecided(_("This shop has already been decided."))
+    before = _shop_state(shop)
+    if approve:
+        shops.approve_shop(shop)
+        _tell_seller(
+            shop.owner,
+            _("Your shop %(name)s is approved", name=shop.name),
+            _("Your shop is open: shoppers can now see it and its listings."),
+        )
+    else:
+        shops.reject_shop(shop, reason=reason or "")
+        _tell_seller(
+            shop.owner,
+            _("Your shop %(name)s needs changes", name=shop.name),
+            _("Reason: %(reason)s", reason=shop.status_reason)
+            + "\n"
+            + _("Fix the details and send the shop for review again from your dashboard."),
+        )
+    record(
+        actor,
+        "shop.approve" if approve else "shop.reject",
+        shop,
+        before=before,
+        after=_shop_state(shop),
+        reason=shop.status_reason,
+    )
+    return shop
+
+
+def decide_product(
+    actor: User | None, product_id: int, *, approve: bool, reason: str | None = None
+) -> Product:
+    product = _locked(Product, product_id)
+    if product.status != ProductStatus.PENDING:
+        raise AlreadyDecided(_("This listing has already been decided."))
+    before = _product_state(product)
+    if approve:
+        catalog.approve_product(product)
+        _tell_seller(
+            product.shop.owner,
+            _("Your listing %(name)s is approved", name=product.name),
+            _("The listing is published: shoppers can find it now."),
+        )
+    else:
+        catalog.reject_product(product, reason=reason or "")
+        _tell_seller(
+            product.shop.owner,
+            _("Your listing %(name)s needs changes", name=product.name),
+            _("Reason: %(reason)s", reason=product.status_reason)
+            + "\n"
+            + _("Edit the listing and submit it again from your dashboard."),
+        )
+    record(
+        actor,
+        "product.approve" if approve else "product.reject",
+        product,
+        before=before,
+        after=_product_state(product),
+        reason=product.status_reason,
+    )
+    return product
+
+
+def decide_revision(
+    actor: User | None, revision_id: int, *, approve: bool, reason: str | None = None
+) -> ProductRevision:
+    revision = _locked(ProductRevision, revision_id)
+    if revision.status != RevisionStatus.PENDING:
+        raise AlreadyDecided(_("This edit has already been decided."))
+    before = _revision_state(revision)
+    product = revision.product
+    if approve:
+        catalog.approve_revision(revision)
+        _tell_seller(
+            product.shop.owner,
+            _("Your changes to %(name)s are approved", name=product.name),
+            _("The listing now shows your changes."),
+        )
+    else:
+        catalog.reject_revision(revision, reason=reason or "")
+        _tell_seller(
+            product.shop.owner,
+            _("Your changes to %(name)s were not accepted", name=product.name),
+            _("Reason: %(reason)s", reason=revision.reason)
+            + "\n"
+            + _("The listing still shows its earlier version."),
+        )
+    record(
+        actor,
+        "revision.approve" if approve else "revision.reject",
+        revision,
+        before=before,
+        after=_revision_state(revision),
+        reason=revision.reason,
+    )
+    return revision
+
+
+DECIDERS: dict[str, Callable[..., object]] = {
+    "shop": decide_shop,
+    "product": decide_product,
+    "revision": decide_revision,
+}
+
+
+@dataclass
+class BulkOutcome:
+    decided: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # decided by someone else meanwhile
+
+
+def decide_many(
+    actor: User | None,
+    kind: str,
+    ids: Iterable[int],
+    *,
+    approve: bool,
+    reason: str | None = None,
+) -> BulkOutcome:
+    """Decide several items alike; those already decided or gone are skipped, not failed."""
+    decide = DECIDERS[kind]
+    outcome = BulkOutcome()
+    for item_id in dict.fromkeys(ids):
+        try:
+            with db.session.begin_nested():
+                decide(actor, item_id, approve=approve, reason=reason)
+        except (AlreadyDecided, NotFound):
+            outcome.skipped.append(item_id)
+        else:
+            outcome.decided.append(item_id)
+    return outcome
+
+
+def audit_entries(
+    *, target_type: str | None = None, target_id: int | None = None, actor_id: int | None = None
+):
+    """The audit log, newest first, narrowed to a target or an admin."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AuditEntry.target_id == target_id)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    return query

@@ -1,0 +1,277 @@
+"""The back office: who may enter, decisions on the queues, and the audit log."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Product, ProductRevision, ProductStatus
+from marketplace.core.models import utcnow
+from marketplace.extensions import db
+from marketplace.moderation.models import AuditEntry
+from marketplace.shops.models import Shop, ShopStatus
+from tests.conftest import csrf_token_from
+from tests.factories import log_in, make_product, make_shop, make_user, product_input
+
+
+def entries(action=None):
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(db.session.scalars(query))
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(email="admin@camau.gov.vn", full_name="Trần Văn Kiểm", role=Role.ADMIN)
+
+
+def decide(client, path, **data):
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+    return client.post(f"{path}/decide", data={"csrf_token": token, **data})
+
+
+# -- access ------------------------------------------------------------------------------
+
+
+def test_every_admin_route_is_for_admins_only(app, admin):
+    pending_shop = make_shop(status=ShopStatus.PENDING, owner=make_user())
+    product = make_product(status=ProductStatus.PENDING)
+    live = make_product(name="Tôm khô Rạch Gốc")
+    catalog.update_product(
+        live, product_input(name="Tôm khô Rạch Gốc loại 1"), [], author=live.shop.owner
+    )
+    db.session.commit()
+    revision = db.session.scalar(select(ProductRevision))
+    ids = {"shop": pending_shop.id, "product": product.id, "revision": revision.id}
+    routes = [
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/admin")
+        for method in rule.methods & {"GET", "POST"}
+    ]
+    assert len(routes) >= 13
+    people = {
+        "shopper": make_user(),
+        "seller": make_shop().owner,
+        "admin": admin,
+    }
+
+    for who in ("anonymous", "shopper", "seller", "admin"):
+        client = app.test_client()
+        if who != "anonymous":
+            log_in(client, people[who])
+        token = csrf_token_from(client.get("/account/login" if who == "anonymous" else "/").text)
+        for rule, method in routes:
+            kind = rule.split("/")[2].rstrip("s")
+            path = rule.replace("<id:item_id>", str(ids.get(kind, 1)))
+            if method == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, data={"csrf_token": token, "decision": "approve"})
+            if who == "anonymous":
+                assert response.status_code == 302, (who, method, path)
+                assert "/account/login" in response.headers["Location"]
+            elif who in ("shopper", "seller"):
+                assert response.status_code == 403, (who, method, path)
+            else:
+                assert response.status_code in (200, 302), (who, method, path)
+
+
+# -- decisions ------------------------------------------------------------------------------
+
+
+def test_approving_a_shop_records_it_and_tells_the_seller(app, admin, caplog):
+    shop = make_shop(status=ShopStatus.PENDING, name="Mật Ong U Minh Hạ")
+    client = log_in(app.test_client(), admin)
+
+    page = client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
+    with caplog.at_level("INFO", logger="marketplace.core.mail"):
+        response = decide(client, f"/admin/shops/{shop.id}", decision="approve")
+
+    assert "Mật Ong U Minh Hạ" in page and "2000123453" in page
+    assert response.status_code == 302
+    assert db.session.get(Shop, shop.id).status == ShopStatus.APPROVED
+    [entry] = entries("shop.approve")
+    assert (entry.actor_id, entry.target_type, entry.target_id) == (admin.id, "shop", shop.id)
+    assert entry.before["status"] == "pending" and entry.after["status"] == "approved"
+    assert shop.owner.email in caplog.text and "Mật Ong U Minh Hạ" in caplog.text
+
+
+def test_a_refusal_needs_a_reason_the_seller_then_reads(app, admin):
+    product = make_product(status=ProductStatus.PENDING, name="Khô cá sặc")
+    client = log_in(app.test_client(), admin)
+
+    without = decide(client, f"/admin/products/{product.id}", decision="reject", reason="")
+    other_without_words = decide(
+        client, f"/admin/products/{product.id}", decision="reject", reason="other"
+    )
+    assert db.session.get(Product, product.id).status == ProductStatus.PENDING
+    assert without.status_code == other_without_words.status_code == 302
+    assert entries() == []
+
+    decide(
+        client,
+        f"/admin/products/{product.id}",
+        decision="reject",
+        reason="photos",
+        details="Chụp lại trên nền sáng.",
+    )
+
+    refused = db.session.get(Product, product.id)
+    assert refused.status == ProductStatus.REJECTED
+    assert refused.status_reason.endswith("Chụp lại trên nền sáng.")
+    seller = log_in(app.test_client(), refused.shop.owner)
+    assert "Chụp lại trên nền sáng." in seller.get("/seller").get_data(as_text=True)
+    catalog.submit_product(refused)
+    db.session.commit()
+    assert "Khô cá sặc" in client.get("/admin/products").get_data(as_text=True)
+
+
+def test_the_second_of_two_admins_sees_the_item_was_already_decided(app, admin):
+    product = make_product(status=ProductStatus.PENDING)
+    other = make_user(email="admin2@camau.gov.vn", role=Role.ADMIN)
+    first, second = log_in(app.test_client(), admin), log_in(app.test_client(), other)
+    path = f"/admin/products/{product.id}"
+    first_token = csrf_token_from(first.get(path).get_data(as_text=True))
+    second_token = csrf_token_from(second.get(path).get_data(as_text=True))
+
+    first.post(f"{path}/decide", data={"csrf_token": first_token, "decision": "approve"})
+    late = second.post(
+        f"{path}/decide",
+        data={"csrf_token": second_token, "decision": "reject", "reason": "price"},
+        follow_redirects=True,
+    )
+
+    assert "Sản phẩm này đã được quyết định rồi." in late.get_data(as_text=True)
+    assert db.session.get(Product, product.id).status == ProductStatus.PUBLISHED
+    assert [e.action for e in entries()] == ["product.approve"]
+
+
+def test_after_a_decision_the_next_item_opens(app, admin):
+    older = make_product(status=ProductStatus.PENDING, name="Cũ")
+    newer = make_product(status=ProductStatus.PENDING, name="Mới")
+    db.session.get(Product, older.id).updated_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    client = log_in(app.test_client(), admin)
+
+    queue = client.get("/admin/products").get_data(as_text=True)
+    response = decide(client, f"/admin/products/{older.id}", decision="approve")
+
+    assert queue.index("Cũ") < queue.index("Mới")
+    assert 'class="waited stale"' in queue
+    assert response.headers["Location"].endswith(f"/admin/products/{newer.id}")
+
+
+def test_bulk_decisions_skip_what_others_decided_and_mail_the_rest(app, admin, caplog):
+    products = [make_product(status=ProductStatus.PENDING, name=f"Tôm khô {n}") for n in range(3)]
+    client = log_in(app.test_client(), admin)
+    token = csrf_token_from(client.get("/admin/products").get_data(as_text=True))
+    catalog.approve_product(db.session.get(Product, products[1].id))  # decided meanwhile
+    db.session.commit()
+
+    with caplog.at_level("INFO", logger="marketplace.core.mail"):
+        response = client.post(
+            "/admin/products/bulk",
+            data={
+                "csrf_token": token,
+                "decision": "reject",
+                "reason": "category",
+                "ids": [p.id for p in products],
+            },
+            follow_redirects=True,
+        )
+
+    statuses = [db.session.get(Product, p.id).status for p in products]
+    assert statuses == [ProductStatus.REJECTED, ProductStatus.PUBLISHED, ProductStatus.REJECTED]
+    assert len(entries("product.reject")) == 2
+    assert caplog.text.count("Tôm khô 0") == 1 and caplog.text.count("Tôm khô 2") == 1
+    assert "Tôm khô 1" not in caplog.text
+    assert response.status_code == 200
+
+
+def test_a_staged_edit_shows_before_and_after_and_approval_applies_it(app, admin):
+    product = make_product(name="Mật ong rừng")
+    catalog.update_product(
+        product,
+        product_input(name="Mật ong rừng U Minh nguyên chất", origin="U Minh Hạ, Cà Mau"),
+        [],
+        author=product.shop.owner,
+    )
+    db.session.commit()
+    revision = db.session.scalar(select(ProductRevision))
+    client = log_in(app.test_client(), admin)
+
+    page = client.get(f"/admin/revisions/{revision.id}").get_data(as_text=True)
+    decide(client, f"/admin/revisions/{revision.id}", decision="approve")
+
+    assert "Mật ong rừng U Minh nguyên chất" in page and "U Minh Hạ, Cà Mau" in page
+    assert db.session.get(Product, product.id).name == "Mật ong rừng U Minh nguyên chất"
+    assert [e.action for e in entries()] == ["revision.approve"]
+
+
+# -- audit log ------------------------------------------------------------------------------
+
+
+def test_the_audit_log_cannot_be_changed_or_deleted(app, admin):
+    shop = make_shop(status=ShopStatus.PENDING)
+    client = log_in(app.test_client(), admin)
+    decide(client, f"/admin/shops/{shop.id}", decision="approve")
+
+    for statement in ("UPDATE audit_log SET reason = 'sửa'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DatabaseError):
+            db.session.execute(sa.text(statement))
+        db.session.rollback()
+
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
+
+
+def test_the_audit_log_is_searchable_and_exports_as_csv(app, admin):
+    shops = [make_shop(status=ShopStatus.PENDING, name=f"Cơ sở Đất Mũi {n}") for n in range(2)]
+    client = log_in(app.test_client(), admin)
+    decide(client, f"/admin/shops/{shops[0].id}", decision="approve")
+    decide(
+        client,
+        f"/admin/shops/{shops[1].id}",
+        decision="reject",
+        reason="legal",
+        details="Mã số thuế sai",
+    )
+
+    by_target = client.get(f"/admin/audit?target_type=shop&target_id={shops[1].id}")
+    by_admin = client.get("/admin/audit?actor=admin@camau.gov.vn")
+    nobody = client.get("/admin/audit?actor=nobody@example.com")
+    exported = client.get("/admin/audit.csv?target_type=shop")
+    bad = client.get("/admin/audit?target_type=bogus")
+
+    assert by_target.get_data(as_text=True).count("shop.reject") == 1
+    assert "shop.approve" not in by_target.get_data(as_text=True)
+    assert by_admin.get_data(as_text=True).count("admin@camau.gov.vn") >= 2
+    assert "shop.approve" not in nobody.get_data(as_text=True)
+    csv_text = exported.get_data().decode("utf-8-sig")
+    assert exported.mimetype == "text/csv"
+    assert csv_text.splitlines()[0].startswith("id,at,actor,action")
+    assert "Mã số thuế sai" in csv_text and len(csv_text.splitlines()) == 3
+    assert bad.status_code == 400
+
+
+def test_decisions_from_the_server_shell_are_audited_as_the_server(app, caplog):
+    shop = make_shop(status=ShopStatus.PENDING)
+    product = make_product(status=ProductStatus.PENDING)
+    runner = app.test_cli_runner()
+
+    with caplog.at_level("INFO", logger="marketplace.core.mail"):
+        shop_result = runner.invoke(args=["shops", "reject", shop.slug, "--reason", "Thiếu giấy"])
+        product_result = runner.invoke(args=["catalog", "approve", str(product.id)])
+        again = runner.invoke(args=["catalog", "approve", str(product.id)])
+
+    assert shop_result.exit_code == product_result.exit_code == 0, shop_result.output
+    assert again.exit_code == 1 and "đã được quyết định" in again.output
+    assert [(e.action, e.actor_id) for e in entries()] == [
+        ("shop.reject", None),
+        ("product.approve", None),
+    ]
+    assert "http://" in caplog.text and "/seller" in caplog.text
