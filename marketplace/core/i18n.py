@@ -30,8 +30,12 @@ def local_datetime(value: datetime | None, format: str = "short") -> str:
 
 
 def status_label(status: object) -> str:
-    """The word shown for a listing's or a shop's state."""
+    """The word shown for a listing's or a shop's state, or a member's role."""
     labels = {
+        "deleted": _("Deleted"),
+        "shopper": _("Shopper"),
+        "seller": _("Seller"),
+        "admin": _("Administrator"),
         "draft": _("Draft"),
         "pending": _("Waiting for review"),
         "published": _("On sale"),

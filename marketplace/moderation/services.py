@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductRevision, ProductStatus, RevisionStatus
@@ -44,6 +45,8 @@ REJECTION_REASONS: dict[str, Any] = {
     "prohibited": _l("The goods may not be sold on the marketplace"),
     "legal": _l("The business or tax details are incomplete or wrong"),
     "ocop": _l("The OCOP claim does not match the certificate"),
+    "counterfeit": _l("Counterfeit or imitation goods"),
+    "offensive": _l("Offensive content"),
     "other": _l("Other"),
 }
 
@@ -307,6 +310,146 @@ def decide_many(
         else:
             outcome.decided.append(item_id)
     return outcome
+
+
+# -- after publication ---------------------------------------------------------------------
+
+
+def hide_product(actor: User | None, product_id: int, *, reason: str) -> Product:
+    """Take a published listing off every page, search and channel; the seller is told."""
+    product = _locked(Product, product_id)
+    before = _product_state(product)
+    catalog.hide_product(product, reason=reason)
+    record(actor, "product.hide", product, before=before, after=_product_state(product),
+           reason=product.status_reason)  # fmt: skip
+    _tell_seller(
+        product.shop.owner,
+        _("Your listing %(name)s has been hidden", name=product.name),
+        _("Reason: %(reason)s", reason=product.status_reason),
+    )
+    return product
+
+
+def unhide_product(actor: User | None, product_id: int) -> Product:
+    product = _locked(Product, product_id)
+    before = _product_state(product)
+    catalog.unhide_product(product)
+    record(actor, "product.unhide", product, before=before, after=_product_state(product))
+    _tell_seller(
+        product.shop.owner,
+        _("Your listing %(name)s is shown again", name=product.name),
+        _("The listing is published: shoppers can find it now."),
+    )
+    return product
+
+
+def suspend_shop(actor: User | None, shop_id: int, *, reason: str) -> Shop:
+    """Hide a shop and all its listings. Listings keep their own states, so reinstating
+    brings back exactly those that were published, and nothing else."""
+    shop = _locked(Shop, shop_id)
+    before = _shop_state(shop)
+    shops.suspend_shop(shop, reason=reason)
+    record(actor, "shop.suspend", shop, before=before, after=_shop_state(shop),
+           reason=shop.status_reason)  # fmt: skip
+    _tell_seller(
+        shop.owner,
+        _("Your shop %(name)s has been suspended", name=shop.name),
+        _("Reason: %(reason)s", reason=shop.status_reason),
+    )
+    return shop
+
+
+def reinstate_shop(actor: User | None, shop_id: int) -> Shop:
+    shop = _locked(Shop, shop_id)
+    if shop.owner.is_banned:
+        raise ModerationError(_("The owner's account is banned: unban it first."))
+    before = _shop_state(shop)
+    shops.reinstate_shop(shop)
+    record(actor, "shop.reinstate", shop, before=before, after=_shop_state(shop))
+    _tell_seller(
+        shop.owner,
+        _("Your shop %(name)s is open again", name=shop.name),
+        _("Your shop is open: shoppers can now see it and its listings."),
+    )
+    return shop
+
+
+def set_trusted(actor: User | None, shop_id: int, *, trusted: bool) -> Shop:
+    shop = _locked(Shop, shop_id)
+    before = _shop_state(shop)
+    shops.set_trusted(shop, trusted)
+    record(actor, "shop.trust" if trusted else "shop.untrust", shop, before=before,
+           after=_shop_state(shop))  # fmt: skip
+    return shop
+
+
+def _user_state(user: User) -> dict[str, Any]:
+    return {"status": "banned" if user.is_banned else "active", "reason": user.ban_reason}
+
+
+def ban_user(actor: User | None, user_id: int, *, reason: str) -> User:
+    """Lock a member out everywhere; their shop is suspended (or refused, if pending)."""
+    user = _locked(User, user_id)
+    if user.is_admin:
+        raise ModerationError(_("An administrator cannot be banned."))
+    if user.is_banned:
+        raise AlreadyDecided(_("This member is already banned."))
+    before = _user_state(user)
+    accounts.ban_member(user, reason=reason)
+    record(actor, "user.ban", user, before=before, after=_user_state(user), reason=reason)
+    shop = shops.shop_of(user)
+    if shop is not None and shop.status == ShopStatus.APPROVED:
+        suspend_shop(actor, shop.id, reason=reason)
+    elif shop is not None and shop.status == ShopStatus.PENDING:
+        decide_shop(actor, shop.id, approve=False, reason=reason)
+    return user
+
+
+def unban_user(actor: User | None, user_id: int) -> User:
+    """Let a member in again. Their shop stays suspended until an admin reinstates it."""
+    user = _locked(User, user_id)
+    if not user.is_banned:
+        raise AlreadyDecided(_("This member is not banned."))
+    before = _user_state(user)
+    accounts.unban_member(user)
+    record(actor, "user.unban", user, before=before, after=_user_state(user))
+    return user
+
+
+# -- finding things -------------------------------------------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def find_shops(text: str, status: str | None):
+    query = select(Shop).order_by(Shop.id.desc())
+    if text:
+        query = query.where(Shop.name.ilike(_like(text), escape="\\") | (Shop.slug == text))
+    if status:
+        query = query.where(Shop.status == status)
+    return query
+
+
+def find_products(text: str, status: str | None):
+    query = select(Product).order_by(Product.id.desc())
+    if text:
+        query = query.where(Product.name.ilike(_like(text), escape="\\"))
+    if status:
+        query = query.where(Product.status == status)
+    return query
+
+
+def find_users(text: str):
+    query = select(User).order_by(User.id.desc())
+    if text:
+        query = query.where(
+            User.email.ilike(_like(text), escape="\\")
+            | User.full_name.ilike(_like(text), escape="\\")
+        )
+    return query
 
 
 def audit_entries(

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.catalog import services as catalog
 from marketplace.catalog.forms import ProductForm
-from marketplace.catalog.models import Category, Product, ProductRevision
+from marketplace.catalog.models import Category, Product, ProductRevision, ProductStatus
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import utcnow
@@ -25,7 +28,9 @@ from marketplace.media.models import Image
 from marketplace.moderation import services
 from marketplace.moderation.forms import DECISIONS, BulkDecisionForm, DecisionForm
 from marketplace.shops import places
-from marketplace.shops.models import Shop
+from marketplace.shops import services as shops
+from marketplace.shops.forms import business_type_choices
+from marketplace.shops.models import Shop, ShopStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,6 +56,12 @@ def waited_filter(since) -> str:
     if hours < 48:
         return _("%(hours)s hours", hours=hours)
     return _("%(days)s days", days=hours // 24)
+
+
+@bp.app_template_filter("business_type")
+def business_type_filter(value: object) -> str:
+    labels = {choice.value: str(choice.label) for choice in business_type_choices()}
+    return labels.get(str(value), str(value))
 
 
 @bp.app_template_test("stale")
@@ -248,6 +259,136 @@ def revision(item_id: int) -> ResponseReturnValue:
 @bp.post("/revisions/<id:item_id>/decide")
 def decide_revision(item_id: int) -> ResponseReturnValue:
     return _decide("revision", item_id)
+
+
+# -- after publication --------------------------------------------------------------------
+
+# action → (service, whether it needs a reason)
+ACTIONS: dict[str, dict[str, tuple[Callable[..., object], bool]]] = {
+    "shop": {
+        "suspend": (services.suspend_shop, True),
+        "reinstate": (services.reinstate_shop, False),
+        "trust": (partial(services.set_trusted, trusted=True), False),
+        "untrust": (partial(services.set_trusted, trusted=False), False),
+    },
+    "product": {
+        "hide": (services.hide_product, True),
+        "unhide": (services.unhide_product, False),
+    },
+    "user": {
+        "ban": (services.ban_user, True),
+        "unban": (services.unban_user, False),
+    },
+}
+ITEM_PAGES = {"shop": "admin.shop", "product": "admin.product", "user": "admin.user"}
+DONE = {
+    "suspend": _l("The shop is suspended; its listings are off the site."),
+    "reinstate": _l("The shop is open again, with the listings it had."),
+    "trust": _l("The shop's new listings now publish without review."),
+    "untrust": _l("The shop's new listings wait for review again."),
+    "hide": _l("The listing is hidden."),
+    "unhide": _l("The listing is shown again."),
+    "ban": _l("The member is banned and logged out everywhere."),
+    "unban": _l("The member can log in again."),
+}
+
+
+def _act(kind: str, item_id: int, action: str) -> ResponseReturnValue:
+    service, needs_reason = ACTIONS[kind][action]
+    page = url_for(ITEM_PAGES[kind], item_id=item_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Your form expired. Please send it again."), "error")
+        return redirect(page)
+    try:
+        if needs_reason:
+            reason = services.reason_text(form.reason.data, form.details.data)
+            service(current_user, item_id, reason=reason)
+        else:
+            service(current_user, item_id)
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(page)
+    db.session.commit()
+    flash(str(DONE[action]), "success")
+    return redirect(page)
+
+
+@bp.post("/shops/<id:item_id>/<any(suspend, reinstate, trust, untrust):action>")
+def shop_action(item_id: int, action: str) -> ResponseReturnValue:
+    return _act("shop", item_id, action)
+
+
+@bp.post("/products/<id:item_id>/<any(hide, unhide):action>")
+def product_action(item_id: int, action: str) -> ResponseReturnValue:
+    return _act("product", item_id, action)
+
+
+@bp.post("/users/<id:item_id>/<any(ban, unban):action>")
+def user_action(item_id: int, action: str) -> ResponseReturnValue:
+    return _act("user", item_id, action)
+
+
+BROWSE_PAGE_SIZE = 50
+
+
+def _browse_page(query):
+    return paginate(query, page=clamp_page(request.args.get("page")), per_page=BROWSE_PAGE_SIZE)
+
+
+def _search_text() -> str:
+    return (request.args.get("q") or "").strip()[:100]
+
+
+@bp.get("/shops/all")
+def all_shops() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status not in (None, *ShopStatus):
+        abort(400)
+    page = _browse_page(services.find_shops(_search_text(), status))
+    return render_template(
+        "admin/browse.html", kind="shop", page=page, statuses=list(ShopStatus), title=_("Shops")
+    )
+
+
+@bp.get("/products/all")
+def all_products() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status not in (None, *ProductStatus):
+        abort(400)
+    page = _browse_page(services.find_products(_search_text(), status))
+    return render_template(
+        "admin/browse.html",
+        kind="product",
+        page=page,
+        statuses=list(ProductStatus),
+        title=_("Listings"),
+    )
+
+
+@bp.get("/users")
+def users() -> ResponseReturnValue:
+    page = _browse_page(services.find_users(_search_text()))
+    return render_template(
+        "admin/browse.html", kind="user", page=page, statuses=[], title=_("Members")
+    )
+
+
+@bp.get("/users/<id:item_id>")
+def user(item_id: int) -> ResponseReturnValue:
+    member = db.session.get(User, item_id) or abort(404)
+    history = db.session.scalars(services.audit_entries(target_type="user", target_id=member.id))
+    return render_template(
+        "admin/user.html",
+        member=member,
+        shop=shops.shop_of(member),
+        form=DecisionForm(),
+        history=list(history),
+    )
 
 
 # -- audit log -----------------------------------------------------------------------------

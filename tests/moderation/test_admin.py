@@ -12,6 +12,7 @@ from marketplace.catalog.models import Product, ProductRevision, ProductStatus
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.moderation.models import AuditEntry
+from marketplace.moderation.views import ACTIONS
 from marketplace.shops.models import Shop, ShopStatus
 from tests.conftest import csrf_token_from
 from tests.factories import log_in, make_product, make_shop, make_user, product_input
@@ -46,28 +47,31 @@ def test_every_admin_route_is_for_admins_only(app, admin):
     )
     db.session.commit()
     revision = db.session.scalar(select(ProductRevision))
-    ids = {"shop": pending_shop.id, "product": product.id, "revision": revision.id}
-    routes = [
-        (rule.rule, method)
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/admin")
-        for method in rule.methods & {"GET", "POST"}
-    ]
-    assert len(routes) >= 13
-    people = {
-        "shopper": make_user(),
-        "seller": make_shop().owner,
-        "admin": admin,
+    people = {"shopper": make_user(), "seller": make_shop().owner, "admin": admin}
+    ids = {
+        "shop": pending_shop.id,
+        "product": product.id,
+        "revision": revision.id,
+        "user": people["shopper"].id,
     }
+    urls = app.url_map.bind("localhost")
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin"):
+            continue
+        kind = rule.rule.split("/")[2].rstrip("s")
+        values = {"item_id": ids[kind]} if "item_id" in rule.arguments else {}
+        for action in ACTIONS[kind] if "action" in rule.arguments else [None]:
+            path = urls.build(rule.endpoint, {**values, **({"action": action} if action else {})})
+            routes += [(path, method) for method in sorted(rule.methods & {"GET", "POST"})]
+    assert len(routes) >= 25
 
     for who in ("anonymous", "shopper", "seller", "admin"):
         client = app.test_client()
         if who != "anonymous":
             log_in(client, people[who])
         token = csrf_token_from(client.get("/account/login" if who == "anonymous" else "/").text)
-        for rule, method in routes:
-            kind = rule.split("/")[2].rstrip("s")
-            path = rule.replace("<id:item_id>", str(ids.get(kind, 1)))
+        for path, method in routes:
             if method == "GET":
                 response = client.get(path)
             else:
