@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.core.views import bp as core_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.moderation.views import bp as admin_bp
+    from marketplace.moderation.views import public_bp as reports_bp
     from marketplace.search.views import bp as search_bp
     from marketplace.shops.views import bp as shops_bp
 
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -82,6 +82,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         or "20 per hour",
         "LOGIN_RATE_LIMIT_PER_IP": os.environ.get("LOGIN_RATE_LIMIT_PER_IP") or "30 per 15 minutes",
         "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT") or "10 per hour",
+        # Reports of listings and shops, per member (or per address for visitors).
+        "REPORT_RATE_LIMIT": os.environ.get("REPORT_RATE_LIMIT") or "5 per hour",
         "PASSWORD_CHANGE_RATE_LIMIT": os.environ.get("PASSWORD_CHANGE_RATE_LIMIT")
         or "5 per 15 minutes",
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT") or "5 per hour",

@@ -9,7 +9,7 @@ from marketplace.catalog.models import (
 )
 from marketplace.core.pagecache import CacheGeneration
 from marketplace.media.models import Document, Image
-from marketplace.moderation.models import AuditEntry
+from marketplace.moderation.models import AuditEntry, Report
 from marketplace.search.models import SearchPending
 from marketplace.shops.models import Shop
 
@@ -22,6 +22,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "ProductRevision",
+    "Report",
     "Role",
     "SearchPending",
     "Shop",

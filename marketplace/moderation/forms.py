@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from marketplace.core.forms import Form, choices, max_length
+from marketplace.core.forms import Form, choices, max_length, required
+from marketplace.moderation.reports import REPORT_REASONS
 from marketplace.moderation.services import REJECTION_REASONS
 
 DECISIONS = ("approve", "reject")
@@ -30,3 +31,17 @@ class DecisionForm(Form):
 
 class BulkDecisionForm(DecisionForm):
     ids = SelectMultipleField(coerce=int, validate_choice=False)
+
+
+class ReportForm(Form):
+    reason = RadioField(_l("What is wrong?"), validators=[required()])
+    details = TextAreaField(_l("Tell us more"), validators=[max_length(1000)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = choices(REPORT_REASONS.items())
+
+
+class ResolveForm(Form):
+    resolution = StringField()
+    note = TextAreaField(_l("Note (kept with the reports)"), validators=[max_length(500)])

@@ -1,15 +1,17 @@
-"""The audit log: every moderation and administration action, kept for good."""
+"""The audit log (every moderation and administration action, kept for good) and
+visitors' reports of listings and shops."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.core.models import UTCDateTime, utcnow
+from marketplace.core.models import UTCDateTime, text_enum, utcnow
 from marketplace.extensions import db
 
 
@@ -60,4 +62,41 @@ for _statement in APPEND_ONLY_SQLITE:
 for _statement in APPEND_ONLY_POSTGRESQL:
     event.listen(
         AuditEntry.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
+
+
+class ReportReason(enum.StrEnum):
+    COUNTERFEIT = "counterfeit"
+    WRONG_INFORMATION = "wrong_information"
+    PROHIBITED = "prohibited"
+    OFFENSIVE = "offensive"
+    OTHER = "other"
+
+
+class Resolution(enum.StrEnum):
+    DISMISS = "dismiss"
+    HIDE = "hide"  # the listing
+    SUSPEND = "suspend"  # the shop (of the listing)
+
+
+class Report(db.Model):
+    """A visitor's report of a listing or a shop ("Báo cáo vi phạm")."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    target_type: Mapped[str] = mapped_column(String(20))  # "product" or "shop"
+    target_id: Mapped[int]
+    reason: Mapped[ReportReason] = mapped_column(text_enum(ReportReason))
+    details: Mapped[str] = mapped_column(Text, default="")
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[Resolution | None] = mapped_column(text_enum(Resolution))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        # The open reports' queue, grouped by target.
+        Index("ix_reports_open_target", "resolved_at", "target_type", "target_id"),
     )

@@ -1,4 +1,5 @@
-"""The back office under /admin: queues, decisions and the audit log."""
+"""The back office under /admin (queues, decisions, reports, the audit log) and the
+public "report a problem" form."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,10 +35,17 @@ from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import utcnow
 from marketplace.core.pagination import clamp_page, paginate
-from marketplace.extensions import db, login_manager
+from marketplace.extensions import db, limiter, login_manager
 from marketplace.media.models import Image
-from marketplace.moderation import services
-from marketplace.moderation.forms import DECISIONS, BulkDecisionForm, DecisionForm
+from marketplace.moderation import reports, services
+from marketplace.moderation.forms import (
+    DECISIONS,
+    BulkDecisionForm,
+    DecisionForm,
+    ReportForm,
+    ResolveForm,
+)
+from marketplace.moderation.models import ReportReason, Resolution
 from marketplace.shops import places
 from marketplace.shops import services as shops
 from marketplace.shops.forms import business_type_choices
@@ -76,6 +95,7 @@ def dashboard() -> ResponseReturnValue:
         shops=services.shop_queue(),
         products=services.product_queue(),
         revisions=services.revision_queue(),
+        open_reports=reports.open_count(),
     )
 
 
@@ -389,6 +409,94 @@ def user(item_id: int) -> ResponseReturnValue:
         form=DecisionForm(),
         history=list(history),
     )
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+public_bp = Blueprint("reports", __name__)
+REPORT_KINDS = {"san-pham": "product", "gian-hang": "shop"}
+
+
+def _visitor() -> str:
+    """Reports are limited per member, or per address for visitors who are not logged in."""
+    if current_user.is_authenticated:
+        return f"member:{current_user.id}"
+    return get_remote_address()
+
+
+def _target_page(target: Product | Shop) -> str:
+    if isinstance(target, Product):
+        return url_for("catalog.product_detail", product_id=target.id, slug=target.slug)
+    return url_for("shops.storefront", slug=target.slug)
+
+
+@public_bp.route(
+    "/bao-cao/<any('san-pham', 'gian-hang'):kind>/<id:target_id>", methods=["GET", "POST"]
+)
+@limiter.limit(
+    lambda: current_app.config["REPORT_RATE_LIMIT"],
+    key_func=_visitor,
+    methods=["POST"],
+    error_message=lambda: _("You have sent many reports. Please wait a while and try again."),
+)
+def report(kind: str, target_id: int) -> ResponseReturnValue:
+    try:
+        target = reports.reportable(REPORT_KINDS[kind], target_id)
+    except NotFound:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            reports.file_report(
+                target,
+                reason=ReportReason(form.reason.data),
+                details=form.details.data or "",
+                reporter=current_user if current_user.is_authenticated else None,
+            )
+        except reports.ReportError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Thank you. Admins will look at your report."), "success")
+            return redirect(_target_page(target))
+    return render_template("moderation/report.html", form=form, target=target)
+
+
+@bp.get("/reports")
+def report_queue() -> ResponseReturnValue:
+    return render_template(
+        "admin/reports.html",
+        groups=reports.open_groups(),
+        form=ResolveForm(),
+        reasons=reports.REPORT_REASONS,
+    )
+
+
+@bp.post("/reports/<any(product, shop):target_type>/<id:target_id>/resolve")
+def resolve_reports(target_type: str, target_id: int) -> ResponseReturnValue:
+    form = ResolveForm()
+    if not form.validate_on_submit() or form.resolution.data not in set(Resolution):
+        flash(_("Your form expired. Please send it again."), "error")
+        return redirect(url_for("admin.report_queue"))
+    try:
+        closed = reports.resolve(
+            current_user,
+            target_type,
+            target_id,
+            resolution=Resolution(form.resolution.data),
+            note=form.note.data or "",
+        )
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.report_queue"))
+    db.session.commit()
+    flash(_("%(count)s reports closed.", count=closed), "success")
+    return redirect(url_for("admin.report_queue"))
 
 
 # -- audit log -----------------------------------------------------------------------------

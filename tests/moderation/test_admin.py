@@ -61,6 +61,8 @@ def test_every_admin_route_is_for_admins_only(app, admin):
             continue
         kind = rule.rule.split("/")[2].rstrip("s")
         values = {"item_id": ids[kind]} if "item_id" in rule.arguments else {}
+        if "target_id" in rule.arguments:  # reports, of a listing here
+            values = {"target_type": "product", "target_id": ids["product"]}
         for action in ACTIONS[kind] if "action" in rule.arguments else [None]:
             path = urls.build(rule.endpoint, {**values, **({"action": action} if action else {})})
             routes += [(path, method) for method in sorted(rule.methods & {"GET", "POST"})]
