@@ -416,6 +416,75 @@ def unban_user(actor: User | None, user_id: int) -> User:
     return user
 
 
+# -- what sellers see ------------------------------------------------------------------------
+
+ACTION_LABELS: dict[str, Any] = {
+    "shop.approve": _l("Shop approved"),
+    "shop.reject": _l("Shop refused"),
+    "shop.suspend": _l("Shop suspended"),
+    "shop.reinstate": _l("Shop reinstated"),
+    "shop.trust": _l("Shop trusted: new listings publish without review"),
+    "shop.untrust": _l("New listings wait for review again"),
+    "product.approve": _l("Listing approved"),
+    "product.reject": _l("Listing refused"),
+    "product.hide": _l("Listing hidden"),
+    "product.unhide": _l("Listing shown again"),
+    "revision.approve": _l("Changes approved"),
+    "revision.reject": _l("Changes refused"),
+    "user.ban": _l("Member banned"),
+    "user.unban": _l("Member unbanned"),
+    "reports.dismiss": _l("Reports dismissed"),
+    "reports.hide": _l("Reports resolved: listing hidden"),
+    "reports.suspend": _l("Reports resolved: shop suspended"),
+}
+SELLER_VISIBLE_TARGETS = ("shop", "product", "revision")
+
+
+@dataclass(frozen=True)
+class Decision:
+    entry: AuditEntry
+    subject: str  # the shop's or the listing's name
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_LABELS.get(self.entry.action, self.entry.action))
+
+
+def decisions_for_shop(shop: Shop, limit: int = 20) -> list[Decision]:
+    """Admins' decisions on a shop, its listings and their edits, newest first."""
+    products = dict(
+        db.session.execute(select(Product.id, Product.name).where(Product.shop_id == shop.id)).all()
+    )
+    revisions = dict(
+        db.session.execute(
+            select(ProductRevision.id, ProductRevision.product_id).where(
+                ProductRevision.product_id.in_(products)
+            )
+        ).all()
+    )
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            ((AuditEntry.target_type == "shop") & (AuditEntry.target_id == shop.id))
+            | ((AuditEntry.target_type == "product") & AuditEntry.target_id.in_(products))
+            | ((AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revisions)),
+            AuditEntry.action.not_like("reports.%"),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    decisions = []
+    for entry in entries:
+        if entry.target_type == "shop":
+            subject = shop.name
+        elif entry.target_type == "product":
+            subject = products[entry.target_id]
+        else:
+            subject = products[revisions[entry.target_id]]
+        decisions.append(Decision(entry, subject))
+    return decisions
+
+
 # -- finding things -------------------------------------------------------------------------
 
 

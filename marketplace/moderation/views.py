@@ -77,6 +77,11 @@ def waited_filter(since) -> str:
     return _("%(days)s days", days=hours // 24)
 
 
+@bp.app_template_filter("action_label")
+def action_label_filter(action: str) -> str:
+    return str(services.ACTION_LABELS.get(action, action))
+
+
 @bp.app_template_filter("business_type")
 def business_type_filter(value: object) -> str:
     labels = {choice.value: str(choice.label) for choice in business_type_choices()}

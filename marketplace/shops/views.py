@@ -26,6 +26,7 @@ from marketplace.core.pagination import clamp_page
 from marketplace.extensions import db
 from marketplace.media import services as media
 from marketplace.media.models import Document, Image
+from marketplace.moderation import services as moderation
 from marketplace.shops import places, services
 from marketplace.shops.forms import ShopForm
 from marketplace.shops.models import BusinessType, Shop
@@ -217,7 +218,11 @@ def dashboard() -> ResponseReturnValue:
     products = catalog_queries.seller_products(shop)
     revisions = catalog_queries.revisions_by_product(products)
     return render_template(
-        "shops/dashboard.html", shop=shop, products=products, revisions=revisions
+        "shops/dashboard.html",
+        shop=shop,
+        products=products,
+        revisions=revisions,
+        decisions=moderation.decisions_for_shop(shop),
     )
 
 

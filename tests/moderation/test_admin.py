@@ -253,10 +253,10 @@ def test_the_audit_log_is_searchable_and_exports_as_csv(app, admin):
     exported = client.get("/admin/audit.csv?target_type=shop")
     bad = client.get("/admin/audit?target_type=bogus")
 
-    assert by_target.get_data(as_text=True).count("shop.reject") == 1
-    assert "shop.approve" not in by_target.get_data(as_text=True)
+    assert by_target.get_data(as_text=True).count("Gian hàng bị từ chối") == 1
+    assert "Gian hàng được duyệt" not in by_target.get_data(as_text=True)
     assert by_admin.get_data(as_text=True).count("admin@camau.gov.vn") >= 2
-    assert "shop.approve" not in nobody.get_data(as_text=True)
+    assert "Gian hàng được duyệt" not in nobody.get_data(as_text=True)
     csv_text = exported.get_data().decode("utf-8-sig")
     assert exported.mimetype == "text/csv"
     assert csv_text.splitlines()[0].startswith("id,at,actor,action")
@@ -281,3 +281,19 @@ def test_decisions_from_the_server_shell_are_audited_as_the_server(app, caplog):
         ("product.approve", None),
     ]
     assert "http://" in caplog.text and "/seller" in caplog.text
+
+
+def test_the_seller_dashboard_lists_each_decision_and_its_reason(app, admin):
+    shop = make_shop(status=ShopStatus.PENDING, name="Cơ sở Bánh Phồng Tôm Năm Căn")
+    product = make_product(shop=shop, status=ProductStatus.PENDING, name="Bánh phồng tôm")
+    client = log_in(app.test_client(), admin)
+    decide(client, f"/admin/shops/{shop.id}", decision="approve")
+    decide(client, f"/admin/products/{product.id}", decision="reject", reason="price")
+
+    page = log_in(app.test_client(), shop.owner).get("/seller").get_data(as_text=True)
+
+    decisions = page[page.index("Quyết định của quản trị viên") :]
+    assert decisions.index("Bánh phồng tôm: Sản phẩm bị từ chối") < decisions.index(
+        "Cơ sở Bánh Phồng Tôm Năm Căn: Gian hàng được duyệt"
+    )
+    assert "Giá hoặc đơn vị tính chưa đúng" in decisions
