@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
@@ -15,6 +16,14 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    """Today's date in Vietnam, where the marketplace's days and months begin."""
+    return datetime.now(VIETNAM).date()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

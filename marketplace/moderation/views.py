@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import partial
 
@@ -33,11 +34,11 @@ from marketplace.catalog.forms import ProductForm
 from marketplace.catalog.models import Category, Product, ProductRevision, ProductStatus
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.markup import render_markdown
-from marketplace.core.models import utcnow
+from marketplace.core.models import local_today, utcnow
 from marketplace.core.pagination import clamp_page, paginate
 from marketplace.extensions import db, limiter, login_manager
 from marketplace.media.models import Image
-from marketplace.moderation import reports, services
+from marketplace.moderation import figures, reports, services
 from marketplace.moderation.forms import (
     DECISIONS,
     BulkDecisionForm,
@@ -527,30 +528,47 @@ def audit() -> ResponseReturnValue:
     return render_template("admin/audit.html", page=page, target_types=services.TARGET_TYPES)
 
 
-@bp.get("/audit.csv")
-def audit_csv() -> ResponseReturnValue:
+def _csv(rows: Iterable[Iterable[object]], filename: str) -> Response:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["id", "at", "actor", "action", "target_type", "target_id", "before", "after", "reason"]
-    )
-    for entry in db.session.scalars(_audit_query()):
-        writer.writerow(
-            [
-                entry.id,
-                entry.created_at.isoformat(),
-                entry.actor.email if entry.actor else "server",
-                entry.action,
-                entry.target_type,
-                entry.target_id,
-                entry.before,
-                entry.after,
-                entry.reason or "",
-            ]
-        )
+    csv.writer(buffer).writerows(rows)
     # A byte-order mark: spreadsheet programs then read the Vietnamese as UTF-8.
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+@bp.get("/audit.csv")
+def audit_csv() -> ResponseReturnValue:
+    header = ["id", "at", "actor", "action", "target_type", "target_id", "before", "after"]
+    rows = (
+        [
+            entry.id,
+            entry.created_at.isoformat(),
+            entry.actor.email if entry.actor else "server",
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            entry.before,
+            entry.after,
+            entry.reason or "",
+        ]
+        for entry in db.session.scalars(_audit_query())
+    )
+    return _csv(itertools.chain([[*header, "reason"]], rows), "audit-log.csv")
+
+
+# -- provincial report ----------------------------------------------------------------------
+
+
+@bp.get("/report")
+def provincial_report() -> ResponseReturnValue:
+    report = figures.build_report(local_today())
+    return render_template("admin/report.html", report=report)
+
+
+@bp.get("/report.csv")
+def provincial_report_csv() -> ResponseReturnValue:
+    report = figures.build_report(local_today())
+    return _csv(figures.report_rows(report), f"bao-cao-{report.months[-1]}.csv")
