@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     SmallInteger,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,6 +92,9 @@ class Product(TimestampMixin, db.Model):
     ocop_certificate_no: Mapped[str | None] = mapped_column(String(50))
     ocop_year: Mapped[int | None] = mapped_column(SmallInteger)
     ocop_level: Mapped[OcopLevel | None] = mapped_column(text_enum(OcopLevel))
+    # The claim matches the province's imported OCOP list (catalog.ocop); kept on the row
+    # so a page of cards shows the badge without a lookup per card.
+    ocop_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     origin: Mapped[str] = mapped_column(String(120), default="")
     gtin: Mapped[str | None] = mapped_column(String(14))
     traceability_url: Mapped[str | None] = mapped_column(String(500))
@@ -188,6 +193,24 @@ class ProductRevision(db.Model):
             sqlite_where=text("status = 'pending'"),
         ),
     )
+
+
+class OcopCertificate(db.Model):
+    """One entry of the province's OCOP list, imported by admins."""
+
+    __tablename__ = "ocop_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The number as printed, and the form it is matched by (see catalog.ocop.certificate_key).
+    certificate_no: Mapped[str] = mapped_column(String(50))
+    certificate_key: Mapped[str] = mapped_column(String(50), unique=True)
+    product_name: Mapped[str] = mapped_column(String(200))
+    producer: Mapped[str] = mapped_column(String(200))
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (CheckConstraint("stars IN (3, 4, 5)", name="ocop_certificate_stars"),)
 
 
 # What shoppers see changes with these: cached public pages must go.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
+from marketplace.catalog import ocop
 from marketplace.catalog.default_categories import DEFAULT_CATEGORIES, CategorySpec
 from marketplace.catalog.models import (
     MAX_IMAGES,
@@ -255,6 +256,7 @@ def _apply_content(product: Product, fields: dict[str, Any], images: list[Image]
     product.root_category_id = root_category_id(fields["category_id"])
     product.slug = slugify(fields["name"], max_length=150) or "san-pham"
     product.description_html = render_markdown(fields["description_md"])
+    product.ocop_verified = ocop.is_verified(product)
     _set_images(product, images)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -45,3 +46,10 @@ class ReportForm(Form):
 class ResolveForm(Form):
     resolution = StringField()
     note = TextAreaField(_l("Note (kept with the reports)"), validators=[max_length(500)])
+
+
+class OcopImportForm(Form):
+    file = FileField(
+        _l("The province's OCOP list (CSV)"),
+        validators=[FileRequired(message=_l("Choose the CSV file."))],
+    )

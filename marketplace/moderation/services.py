@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
+from marketplace.catalog import ocop
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductRevision, ProductStatus, RevisionStatus
 from marketplace.core.errors import DomainError, NotFound
@@ -95,6 +96,8 @@ TARGET_TYPES: dict[type, str] = {
     ProductRevision: "revision",
     User: "user",
 }
+# What the audit log can be narrowed to: those, and the OCOP list's imports.
+AUDIT_TARGETS = (*TARGET_TYPES.values(), "ocop")
 
 
 def _locked(model: type, item_id: int) -> Any:
@@ -416,6 +419,29 @@ def unban_user(actor: User | None, user_id: int) -> User:
     return user
 
 
+# -- the OCOP list --------------------------------------------------------------------------
+
+
+def import_ocop_list(actor: User, content: bytes) -> ocop.ImportOutcome:
+    outcome = ocop.import_list(content)
+    db.session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            action="ocop.import",
+            target_type="ocop",
+            target_id=0,
+            before=None,
+            after={
+                "added": outcome.added,
+                "updated": outcome.updated,
+                "verified_listings": outcome.verified_listings,
+            },
+        )
+    )
+    db.session.flush()
+    return outcome
+
+
 # -- what sellers see ------------------------------------------------------------------------
 
 ACTION_LABELS: dict[str, Any] = {
@@ -436,6 +462,7 @@ ACTION_LABELS: dict[str, Any] = {
     "reports.dismiss": _l("Reports dismissed"),
     "reports.hide": _l("Reports resolved: listing hidden"),
     "reports.suspend": _l("Reports resolved: shop suspended"),
+    "ocop.import": _l("OCOP list imported"),
 }
 SELLER_VISIBLE_TARGETS = ("shop", "product", "revision")
 

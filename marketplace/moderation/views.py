@@ -26,12 +26,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
+from marketplace.catalog import ocop
 from marketplace.catalog import services as catalog
 from marketplace.catalog.forms import ProductForm
-from marketplace.catalog.models import Category, Product, ProductRevision, ProductStatus
+from marketplace.catalog.models import (
+    Category,
+    OcopCertificate,
+    Product,
+    ProductRevision,
+    ProductStatus,
+)
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import local_today, utcnow
@@ -43,6 +50,7 @@ from marketplace.moderation.forms import (
     DECISIONS,
     BulkDecisionForm,
     DecisionForm,
+    OcopImportForm,
     ReportForm,
     ResolveForm,
 )
@@ -510,7 +518,7 @@ def resolve_reports(target_type: str, target_id: int) -> ResponseReturnValue:
 
 def _audit_query():
     target_type = request.args.get("target_type") or None
-    if target_type not in (None, *services.TARGET_TYPES.values()):
+    if target_type not in (None, *services.AUDIT_TARGETS):
         abort(400)
     target_id = request.args.get("target_id", type=int)
     actor_email = (request.args.get("actor") or "").strip().lower()
@@ -525,7 +533,7 @@ def audit() -> ResponseReturnValue:
     page = paginate(
         _audit_query(), page=clamp_page(request.args.get("page")), per_page=AUDIT_PAGE_SIZE
     )
-    return render_template("admin/audit.html", page=page, target_types=services.TARGET_TYPES)
+    return render_template("admin/audit.html", page=page, target_types=services.AUDIT_TARGETS)
 
 
 def _csv(rows: Iterable[Iterable[object]], filename: str) -> Response:
@@ -557,6 +565,44 @@ def audit_csv() -> ResponseReturnValue:
         for entry in db.session.scalars(_audit_query())
     )
     return _csv(itertools.chain([[*header, "reason"]], rows), "audit-log.csv")
+
+
+# -- the OCOP list ---------------------------------------------------------------------------
+
+
+@bp.route("/ocop", methods=["GET", "POST"])
+def ocop_list() -> ResponseReturnValue:
+    form = OcopImportForm()
+    if form.validate_on_submit():
+        try:
+            outcome = services.import_ocop_list(current_user, form.file.data.read())
+        except ocop.OcopImportError as error:
+            db.session.rollback()
+            form.file.errors = list(error.problems)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(added)s certificates added, %(updated)s updated; "
+                    "%(verified)s listings now verified.",
+                    added=outcome.added,
+                    updated=outcome.updated,
+                    verified=outcome.verified_listings,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.ocop_list"))
+    claims = db.session.scalars(
+        select(Product)
+        .where(Product.ocop_stars.is_not(None), Product.status == ProductStatus.PUBLISHED)
+        .order_by(Product.ocop_verified, Product.id)
+    ).all()
+    return render_template(
+        "admin/ocop.html",
+        form=form,
+        certificates=db.session.scalar(select(func.count(OcopCertificate.id))),
+        claims=claims,
+    )
 
 
 # -- provincial report ----------------------------------------------------------------------
