@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries, services
@@ -33,7 +33,7 @@ from marketplace.core.security import external_url
 from marketplace.extensions import db
 from marketplace.media import services as media
 from marketplace.media.models import Image
-from marketplace.shops import places
+from marketplace.shops import acting, places
 from marketplace.shops import services as shops
 from marketplace.shops.models import Shop
 
@@ -157,7 +157,7 @@ def product_qr(product_id: int, fmt: str) -> ResponseReturnValue:
 
 
 def _seller_shop() -> Shop | None:
-    shop = shops.shop_of(current_user)
+    shop = shops.shop_of(acting.seller())
     if shop is None:
         flash(_("Open your shop first."), "info")
     return shop
@@ -207,7 +207,9 @@ def _save_product(
             product = services.create_product(shop, form.to_input(), images)
             outcome = services.UpdateOutcome.APPLIED
         else:
-            outcome = services.update_product(product, form.to_input(), images, author=current_user)
+            outcome = services.update_product(
+                product, form.to_input(), images, author=acting.seller()
+            )
         if "submit" in request.form and "submit" in services.allowed_actions(product):
             services.submit_product(product)
     except (services.CatalogError, media.MediaError) as error:
@@ -249,7 +251,7 @@ def new_product() -> ResponseReturnValue:
 @bp.route("/seller/products/<id:product_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_product(product_id: int) -> ResponseReturnValue:
-    product = queries.owned_product(product_id, current_user)
+    product = queries.owned_product(product_id, acting.seller())
     # A seller returning to a listing with an edit waiting continues from that edit.
     data, images = services.editable_content(product)
     form = ProductForm(obj=data)
@@ -268,7 +270,7 @@ def edit_product(product_id: int) -> ResponseReturnValue:
 
 def _act(product_id: int, action: Callable[[Product], object], done: str) -> ResponseReturnValue:
     """Run one state change on an owned listing and go back to the dashboard."""
-    product = queries.owned_product(product_id, current_user)
+    product = queries.owned_product(product_id, acting.seller())
     if not ActionForm().validate_on_submit():
         flash(_("Your form expired. Please send it again."), "error")
         return redirect(url_for("shops.dashboard"))
@@ -314,7 +316,7 @@ def delete_product(product_id: int) -> ResponseReturnValue:
 @bp.post("/seller/products/<id:product_id>/quick")
 @login_required
 def quick_edit(product_id: int) -> ResponseReturnValue:
-    product = queries.owned_product(product_id, current_user)
+    product = queries.owned_product(product_id, acting.seller())
     form = QuickEditForm()
     if not form.validate_on_submit():
         errors = [message for messages in form.errors.values() for message in messages]

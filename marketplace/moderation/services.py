@@ -419,6 +419,28 @@ def unban_user(actor: User | None, user_id: int) -> User:
     return user
 
 
+# -- assisted mode -------------------------------------------------------------------------
+
+
+def start_assisting(actor: User, member: User) -> None:
+    if member.is_admin or member.is_banned:
+        raise ModerationError(_("Staff can act only for members who are not banned."))
+    record(actor, "assist.start", member, before=None, after=None,
+           on_behalf_of=shops.shop_of(member))  # fmt: skip
+
+
+def stop_assisting(actor: User, member: User) -> None:
+    record(actor, "assist.stop", member, before=None, after=None,
+           on_behalf_of=shops.shop_of(member))  # fmt: skip
+
+
+def record_assisted(actor: User, member: User, what: str) -> None:
+    """Record one change staff made on a seller's pages, for the member and their shop."""
+    shop = shops.shop_of(member)
+    record(actor, "assist.action", member, before=None, after={"page": what},
+           on_behalf_of=shop)  # fmt: skip
+
+
 # -- the OCOP list --------------------------------------------------------------------------
 
 
@@ -463,6 +485,9 @@ ACTION_LABELS: dict[str, Any] = {
     "reports.hide": _l("Reports resolved: listing hidden"),
     "reports.suspend": _l("Reports resolved: shop suspended"),
     "ocop.import": _l("OCOP list imported"),
+    "assist.start": _l("Staff began acting for the member"),
+    "assist.stop": _l("Staff stopped acting for the member"),
+    "assist.action": _l("Staff acted for the member"),
 }
 SELLER_VISIBLE_TARGETS = ("shop", "product", "revision")
 

@@ -55,12 +55,13 @@ from marketplace.moderation.forms import (
     ResolveForm,
 )
 from marketplace.moderation.models import ReportReason, Resolution
-from marketplace.shops import places
+from marketplace.shops import acting, places
 from marketplace.shops import services as shops
 from marketplace.shops.forms import business_type_choices
 from marketplace.shops.models import Shop, ShopStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+public_bp = Blueprint("reports", __name__)
 
 # Items waiting longer than this stand out in the queues.
 STALE_AFTER = timedelta(hours=24)
@@ -425,9 +426,54 @@ def user(item_id: int) -> ResponseReturnValue:
     )
 
 
+# -- assisted mode: staff acting for a seller ------------------------------------------------
+
+
+@bp.post("/users/<id:item_id>/assist")
+def start_assisting(item_id: int) -> ResponseReturnValue:
+    form = DecisionForm()
+    member = db.session.get(User, item_id) or abort(404)
+    if not form.validate_on_submit():
+        flash(_("Your form expired. Please send it again."), "error")
+        return redirect(url_for("admin.user", item_id=item_id))
+    try:
+        services.start_assisting(current_user, member)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.user", item_id=item_id))
+    db.session.commit()
+    acting.start(member)
+    return redirect(url_for("shops.dashboard"))
+
+
+@bp.post("/assist/stop")
+def stop_assisting() -> ResponseReturnValue:
+    member = acting.acting_for()
+    acting.stop()
+    if member is None:
+        return redirect(url_for("admin.users"))
+    services.stop_assisting(current_user, member)
+    db.session.commit()
+    return redirect(url_for("admin.user", item_id=member.id))
+
+
+@public_bp.after_app_request
+def record_assisted_action(response: Response) -> Response:
+    """Every change staff make for a seller is in the audit log as "staff X for shop Y"."""
+    if (
+        request.method == "POST"
+        and request.path.startswith("/seller")
+        and response.status_code in (302, 303)
+        and (member := acting.acting_for()) is not None
+    ):
+        services.record_assisted(current_user, member, request.endpoint or request.path)
+        db.session.commit()
+    return response
+
+
 # -- reports ---------------------------------------------------------------------------------
 
-public_bp = Blueprint("reports", __name__)
 REPORT_KINDS = {"san-pham": "product", "gian-hang": "shop"}
 
 
@@ -549,7 +595,7 @@ def _csv(rows: Iterable[Iterable[object]], filename: str) -> Response:
 
 @bp.get("/audit.csv")
 def audit_csv() -> ResponseReturnValue:
-    header = ["id", "at", "actor", "action", "target_type", "target_id", "before", "after"]
+    header = ["id", "at", "actor", "action", "target_type", "target_id", "for_shop", "before"]
     rows = (
         [
             entry.id,
@@ -558,13 +604,14 @@ def audit_csv() -> ResponseReturnValue:
             entry.action,
             entry.target_type,
             entry.target_id,
+            entry.on_behalf_of_shop_id or "",
             entry.before,
             entry.after,
             entry.reason or "",
         ]
         for entry in db.session.scalars(_audit_query())
     )
-    return _csv(itertools.chain([[*header, "reason"]], rows), "audit-log.csv")
+    return _csv(itertools.chain([[*header, "after", "reason"]], rows), "audit-log.csv")
 
 
 # -- the OCOP list ---------------------------------------------------------------------------

@@ -27,12 +27,18 @@ from marketplace.extensions import db
 from marketplace.media import services as media
 from marketplace.media.models import Document, Image
 from marketplace.moderation import services as moderation
-from marketplace.shops import places, services
+from marketplace.shops import acting, places, services
 from marketplace.shops.forms import ShopForm
 from marketplace.shops.models import BusinessType, Shop
 from marketplace.shops.rules import RULES_VERSION
 
 bp = Blueprint("shops", __name__)
+
+
+@bp.app_context_processor
+def assisted_mode() -> dict[str, object]:
+    """Every page shows it when staff act for a seller, so it is never forgotten."""
+    return {"acting_for": acting.acting_for()}
 
 STOREFRONT_PAGE_SIZE = 24
 
@@ -127,20 +133,21 @@ def _wants_commune_refresh(form: ShopForm) -> bool:
 @bp.route("/seller/shop/new", methods=["GET", "POST"])
 @login_required
 def open_shop() -> ResponseReturnValue:
-    if services.shop_of(current_user) is not None:
+    owner = acting.seller()
+    if services.shop_of(owner) is not None:
         return redirect(url_for("shops.dashboard"))
     form = ShopForm()
     if request.method == "GET":
         form.province_code.data = places.default_province_code()
-        form.phone.data = services.accounts.format_phone(current_user.phone)
+        form.phone.data = services.accounts.format_phone(owner.phone)
     form.fill_place_choices()
     if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
         try:
-            services.check_can_open(current_user, form.accepted_rules_version)
+            services.check_can_open(owner, form.accepted_rules_version)
             services.check_details(_details(form))
             document, logo, banner = _files(form)
             shop = services.open_shop(
-                current_user,
+                owner,
                 _details(form),
                 accepted_rules_version=form.accepted_rules_version,
                 registration_document=document,
@@ -167,7 +174,7 @@ def open_shop() -> ResponseReturnValue:
 @bp.route("/seller/shop/edit", methods=["GET", "POST"])
 @login_required
 def edit_shop() -> ResponseReturnValue:
-    shop = services.shop_of(current_user)
+    shop = services.shop_of(acting.seller())
     if shop is None:
         return redirect(url_for("shops.open_shop"))
     form = ShopForm(obj=shop)
@@ -196,7 +203,7 @@ def edit_shop() -> ResponseReturnValue:
 @bp.post("/seller/shop/resubmit")
 @login_required
 def resubmit_shop() -> ResponseReturnValue:
-    shop = services.shop_of(current_user)
+    shop = services.shop_of(acting.seller())
     if shop is None:
         abort(404)
     try:
@@ -212,7 +219,7 @@ def resubmit_shop() -> ResponseReturnValue:
 @bp.get("/seller")
 @login_required
 def dashboard() -> ResponseReturnValue:
-    shop = services.shop_of(current_user)
+    shop = services.shop_of(acting.seller())
     if shop is None:
         return render_template("shops/dashboard.html", shop=None, products=[], revisions={})
     products = catalog_queries.seller_products(shop)
