@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from marketplace.accounts import services
+from marketplace.accounts.models import Role
 from marketplace.extensions import db
 
 
@@ -18,19 +19,28 @@ from marketplace.extensions import db
     envvar="ADMIN_PASSWORD",
     help="For a new account; asked for when missing (or set ADMIN_PASSWORD).",
 )
-def create_admin_command(email: str, full_name: str, phone: str, password: str | None) -> None:
-    """Make EMAIL an admin, creating the account if needed."""
+@click.option(
+    "--moderator", is_flag=True, help="Moderation rights only, no account administration."
+)
+def create_admin_command(
+    email: str, full_name: str, phone: str, password: str | None, moderator: bool
+) -> None:
+    """Make EMAIL an admin (or a moderator), creating the account if needed."""
     if services.find_by_email(email) is None and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = services.create_admin(
-            email=email, password=password, full_name=full_name, phone=phone
+            email=email,
+            password=password,
+            full_name=full_name,
+            phone=phone,
+            role=Role.MODERATOR if moderator else Role.ADMIN,
         )
     except services.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"{user.email} is now an admin.")
+    click.echo(f"{user.email} is now {'a moderator' if moderator else 'an admin'}.")
 
 
 def register_commands(app: Flask) -> None:

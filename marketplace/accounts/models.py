@@ -16,6 +16,9 @@ from marketplace.extensions import db
 class Role(enum.StrEnum):
     SHOPPER = "shopper"
     SELLER = "seller"
+    # Moderation (queues, reports, hiding, suspending, the audit log and the report),
+    # but not members' accounts, assisted mode or the OCOP list.
+    MODERATOR = "moderator"
     ADMIN = "admin"
 
 
@@ -67,6 +70,10 @@ class User(TimestampMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def can_moderate(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MODERATOR)
 
     @property
     def is_banned(self) -> bool:

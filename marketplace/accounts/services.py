@@ -254,14 +254,17 @@ def reset_password(user: User, new_password: str) -> None:
     _set_password(user, new_password)
 
 
-def create_admin(*, email: str, password: str | None, full_name: str, phone: str) -> User:
-    """Make ``email`` an admin, creating the account when it does not exist yet."""
+def create_admin(
+    *, email: str, password: str | None, full_name: str, phone: str, role: Role = Role.ADMIN
+) -> User:
+    """Make ``email`` an admin (or a moderator), creating the account when it does not exist
+    yet."""
     user = find_by_email(email)
     if user is None:
         if password is None:
             raise WeakPassword(_("A password is needed to create a new account."))
         user = register_member(email=email, password=password, full_name=full_name, phone=phone)
-    user.role = Role.ADMIN
+    user.role = role
     return user
 
 

@@ -35,6 +35,7 @@ def status_label(status: object) -> str:
         "deleted": _("Deleted"),
         "shopper": _("Shopper"),
         "seller": _("Seller"),
+        "moderator": _("Moderator"),
         "admin": _("Administrator"),
         "draft": _("Draft"),
         "pending": _("Waiting for review"),

@@ -393,7 +393,7 @@ def _user_state(user: User) -> dict[str, Any]:
 def ban_user(actor: User | None, user_id: int, *, reason: str) -> User:
     """Lock a member out everywhere; their shop is suspended (or refused, if pending)."""
     user = _locked(User, user_id)
-    if user.is_admin:
+    if user.can_moderate:
         raise ModerationError(_("An administrator cannot be banned."))
     if user.is_banned:
         raise AlreadyDecided(_("This member is already banned."))
@@ -423,7 +423,7 @@ def unban_user(actor: User | None, user_id: int) -> User:
 
 
 def start_assisting(actor: User, member: User) -> None:
-    if member.is_admin or member.is_banned:
+    if member.can_moderate or member.is_banned:
         raise ModerationError(_("Staff can act only for members who are not banned."))
     record(actor, "assist.start", member, before=None, after=None,
            on_behalf_of=shops.shop_of(member))  # fmt: skip

@@ -68,11 +68,26 @@ STALE_AFTER = timedelta(hours=24)
 AUDIT_PAGE_SIZE = 50
 
 
+# Account administration: admins only, not moderators.
+ADMIN_ONLY = frozenset(
+    {
+        "admin.users",
+        "admin.user",
+        "admin.user_action",
+        "admin.start_assisting",
+        "admin.stop_assisting",
+        "admin.ocop_list",
+    }
+)
+
+
 @bp.before_request
-def admins_only() -> ResponseReturnValue | None:
+def staff_only() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_admin:
+    if not current_user.can_moderate:
+        abort(403)
+    if request.endpoint in ADMIN_ONLY and not current_user.is_admin:
         abort(403)
     return None
 
@@ -85,6 +100,24 @@ def waited_filter(since) -> str:
     if hours < 48:
         return _("%(hours)s hours", hours=hours)
     return _("%(days)s days", days=hours // 24)
+
+
+@bp.app_template_global()
+def admin_nav_items() -> list[tuple[str, str]]:
+    """The back office's menu: what this member of staff may open."""
+    items = [
+        ("admin.dashboard", _("Overview")),
+        ("admin.provincial_report", _("Provincial report")),
+        ("admin.shop_queue", _("Shops to review")),
+        ("admin.product_queue", _("Listings to review")),
+        ("admin.all_shops", _("Shops")),
+        ("admin.all_products", _("Listings")),
+        ("admin.users", _("Members")),
+        ("admin.ocop_list", _("OCOP list")),
+        ("admin.report_queue", _("Reports")),
+        ("admin.audit", _("Audit log")),
+    ]
+    return [item for item in items if current_user.is_admin or item[0] not in ADMIN_ONLY]
 
 
 @bp.app_template_filter("action_label")

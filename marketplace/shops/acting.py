@@ -18,7 +18,7 @@ def acting_for() -> User | None:
     if member_id is None or not current_user.is_authenticated or not current_user.is_admin:
         return None
     member = db.session.get(User, member_id)
-    if member is None or member.is_banned or member.is_admin:
+    if member is None or member.is_banned or member.can_moderate:
         session.pop(SESSION_KEY, None)
         return None
     return member

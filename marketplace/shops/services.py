@@ -322,4 +322,4 @@ def set_trusted(shop: Shop, trusted: bool) -> None:
 
 
 def can_see_registration_document(shop: Shop, user: User) -> bool:
-    return user.is_authenticated and (user.id == shop.owner_id or user.is_admin)
+    return user.is_authenticated and (user.id == shop.owner_id or user.can_moderate)

@@ -40,6 +40,7 @@ def assisted_mode() -> dict[str, object]:
     """Every page shows it when staff act for a seller, so it is never forgotten."""
     return {"acting_for": acting.acting_for()}
 
+
 STOREFRONT_PAGE_SIZE = 24
 
 

@@ -6,13 +6,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductRevision, ProductStatus
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.moderation.models import AuditEntry
-from marketplace.moderation.views import ACTIONS
+from marketplace.moderation.views import ACTIONS, ADMIN_ONLY
 from marketplace.shops.models import Shop, ShopStatus
 from tests.conftest import csrf_token_from
 from tests.factories import log_in, make_product, make_shop, make_user, product_input
@@ -47,7 +47,12 @@ def test_every_admin_route_is_for_admins_only(app, admin):
     )
     db.session.commit()
     revision = db.session.scalar(select(ProductRevision))
-    people = {"shopper": make_user(), "seller": make_shop().owner, "admin": admin}
+    people = {
+        "shopper": make_user(),
+        "seller": make_shop().owner,
+        "moderator": make_user(role=Role.MODERATOR),
+        "admin": admin,
+    }
     ids = {
         "shop": pending_shop.id,
         "product": product.id,
@@ -65,15 +70,16 @@ def test_every_admin_route_is_for_admins_only(app, admin):
             values = {"target_type": "product", "target_id": ids["product"]}
         for action in ACTIONS[kind] if "action" in rule.arguments else [None]:
             path = urls.build(rule.endpoint, {**values, **({"action": action} if action else {})})
-            routes += [(path, method) for method in sorted(rule.methods & {"GET", "POST"})]
+            methods = sorted(rule.methods & {"GET", "POST"})
+            routes += [(path, method, rule.endpoint) for method in methods]
     assert len(routes) >= 25
 
-    for who in ("anonymous", "shopper", "seller", "admin"):
+    for who in ("anonymous", "shopper", "seller", "moderator", "admin"):
         client = app.test_client()
         if who != "anonymous":
             log_in(client, people[who])
         token = csrf_token_from(client.get("/account/login" if who == "anonymous" else "/").text)
-        for path, method in routes:
+        for path, method, endpoint in routes:
             if method == "GET":
                 response = client.get(path)
             else:
@@ -81,7 +87,7 @@ def test_every_admin_route_is_for_admins_only(app, admin):
             if who == "anonymous":
                 assert response.status_code == 302, (who, method, path)
                 assert "/account/login" in response.headers["Location"]
-            elif who in ("shopper", "seller"):
+            elif who in ("shopper", "seller") or (who == "moderator" and endpoint in ADMIN_ONLY):
                 assert response.status_code == 403, (who, method, path)
             else:
                 assert response.status_code in (200, 302), (who, method, path)
@@ -297,3 +303,21 @@ def test_the_seller_dashboard_lists_each_decision_and_its_reason(app, admin):
         "Cơ sở Bánh Phồng Tôm Năm Căn: Gian hàng được duyệt"
     )
     assert "Giá hoặc đơn vị tính chưa đúng" in decisions
+
+
+def test_create_admin_makes_a_moderator_with_the_flag(app):
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "kiemduyet@camau.gov.vn",
+            "--moderator",
+            "--password",
+            "mat-khau-an-toan-2026",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    member = db.session.scalar(select(User).where(User.email == "kiemduyet@camau.gov.vn"))
+    assert member.role == Role.MODERATOR and member.can_moderate and not member.is_admin
