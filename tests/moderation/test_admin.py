@@ -321,3 +321,42 @@ def test_create_admin_makes_a_moderator_with_the_flag(app):
     assert result.exit_code == 0, result.output
     member = db.session.scalar(select(User).where(User.email == "kiemduyet@camau.gov.vn"))
     assert member.role == Role.MODERATOR and member.can_moderate and not member.is_admin
+
+
+def test_two_admins_deciding_at_the_same_moment_apply_one_decision(app, admin):
+    import threading
+
+    product = make_product(status=ProductStatus.PENDING)
+    other = make_user(email="admin2@camau.gov.vn", role=Role.ADMIN)
+    path = f"/admin/products/{product.id}"
+    clients, tokens = [], []
+    for person in (admin, other):
+        client = log_in(app.test_client(), person)
+        clients.append(client)
+        tokens.append(csrf_token_from(client.get(path).get_data(as_text=True)))
+    decisions = [{"decision": "approve"}, {"decision": "reject", "reason": "price"}]
+    start, pages = threading.Barrier(2), [None, None]
+
+    def decide_now(index):
+        start.wait()
+        response = clients[index].post(
+            f"{path}/decide",
+            data={"csrf_token": tokens[index], **decisions[index]},
+            follow_redirects=True,
+        )
+        pages[index] = response.get_data(as_text=True)
+
+    threads = [threading.Thread(target=decide_now, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    db.session.rollback()
+    [entry] = entries()
+    status = db.session.get(Product, product.id).status
+    assert (entry.action, status) in {
+        ("product.approve", ProductStatus.PUBLISHED),
+        ("product.reject", ProductStatus.REJECTED),
+    }
+    assert sum("Sản phẩm này đã được quyết định rồi." in page for page in pages) == 1
