@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import hash_password
+from marketplace.catalog import ocop
 from marketplace.catalog import services as catalog_services
-from marketplace.catalog.models import Category, Product, ProductStatus
+from marketplace.catalog.models import Category, OcopCertificate, Product, ProductStatus
 from marketplace.core.text import fold
 from marketplace.demo import catalog_data, pictures
 from marketplace.demo.names import (
@@ -26,6 +27,7 @@ from marketplace.demo.names import (
 from marketplace.extensions import db
 from marketplace.media import services as media
 from marketplace.media.models import Image
+from marketplace.moderation.models import Report, ReportReason
 from marketplace.shops import places
 from marketplace.shops import services as shop_services
 from marketplace.shops.models import BusinessType, Shop, ShopStatus
@@ -68,12 +70,15 @@ def seed_demo(
     categories = catalog_services.ensure_default_categories()
     opened = seed_shops(rng, users[1 : shops + 1])
     listings = seed_products(rng, opened, products)
+    certificates, reports = seed_back_office(rng, listings)
     return DemoSummary(
         counts={
             "accounts": len(users),
             "categories": categories,
             "shops": len(opened),
             "products": len(listings),
+            "OCOP certificates": certificates,
+            "reports": reports,
         }
     )
 
@@ -217,6 +222,47 @@ def seed_products(rng: random.Random, shops: list[ShopAndProfile], total: int) -
             products.append(_list_product(rng, shop, item, category_ids, picture_cache))
     db.session.flush()
     return products
+
+
+REPORT_TEXTS = [
+    (ReportReason.WRONG_INFORMATION, "Ảnh không giống hàng nhận được, gói nhỏ hơn ghi trên trang."),
+    (ReportReason.COUNTERFEIT, "Nghi hàng nhái, bao bì khác hàng chính hãng của cơ sở."),
+    (ReportReason.WRONG_INFORMATION, "Ghi xuất xứ Cà Mau nhưng hàng nhập nơi khác."),
+    (ReportReason.OTHER, "Gọi điện nhiều lần không ai nghe máy."),
+]
+
+
+def seed_back_office(rng: random.Random, listings: list[Product]) -> tuple[int, int]:
+    """The province's OCOP list (most claims on it, some not, as in life) and a few
+    visitors' reports waiting for the admins; return how many of each."""
+    claims = {ocop.certificate_key(p.ocop_certificate_no): p for p in listings if p.ocop_stars}
+    certificates = 0
+    for key, product in sorted(claims.items()):
+        if rng.random() < 0.15:
+            continue  # a claim the province's list does not have: shown as unverified
+        db.session.add(
+            OcopCertificate(
+                certificate_no=product.ocop_certificate_no, certificate_key=key,
+                product_name=product.name, producer=product.shop.name,
+                stars=product.ocop_stars, year=product.ocop_year or 2024, imported_at=EPOCH,
+            )
+        )  # fmt: skip
+        certificates += 1
+    db.session.flush()
+    ocop.reverify_all()
+    published = [p for p in listings if p.status == ProductStatus.PUBLISHED]
+    reports = 0
+    for product in rng.sample(published, min(4, len(published))):
+        for _ in range(rng.randint(1, 3)):
+            reason, details = rng.choice(REPORT_TEXTS)
+            made = EPOCH + timedelta(days=470 + rng.randrange(10), minutes=rng.randrange(1440))
+            db.session.add(
+                Report(target_type="product", target_id=product.id, reason=reason,
+                       details=details, created_at=made)
+            )  # fmt: skip
+            reports += 1
+    db.session.flush()
+    return certificates, reports
 
 
 def _ingest(picture: bytes, cache: dict[str, Image]) -> Image:

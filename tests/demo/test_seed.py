@@ -8,6 +8,7 @@ from marketplace.catalog import queries
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.demo import seed
 from marketplace.extensions import db
+from marketplace.moderation.models import Report
 from marketplace.shops.models import Shop, ShopStatus
 
 
@@ -55,6 +56,12 @@ def test_seed_demo_creates_the_provinces_figures(app):
         > 20
     )
     assert all(shop.owner.role == Role.SELLER for shop in db.session.scalars(select(Shop)))
+    # The back office has something to show: OCOP claims on the list and off it, reports.
+    verified = Counter(
+        db.session.scalars(select(Product.ocop_verified).where(Product.ocop_stars.is_not(None)))
+    )
+    assert verified[True] > 3 * verified[False] > 0
+    assert count(Report) >= 4
 
 
 def test_demo_accounts_have_vietnamese_names_and_valid_phones(app):
