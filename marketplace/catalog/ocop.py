@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from marketplace.catalog.models import OcopCertificate, Product
+from marketplace.core import pagecache
 from marketplace.core.errors import DomainError
 from marketplace.core.models import utcnow
 from marketplace.core.text import fold
@@ -48,7 +49,12 @@ def _rows(content: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    try:
+        # newline="": the csv module then reads \r, \n and \r\n line ends alike.
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as error:
+        raise OcopImportError([_("The file is not a CSV file the import can read.")]) from error
+    return [row for row in rows if any(cell.strip() for cell in row)]
 
 
 def _parse(rows: list[list[str]], year_now: int) -> tuple[list[dict], list[str]]:
@@ -63,7 +69,7 @@ def _parse(rows: list[list[str]], year_now: int) -> tuple[list[dict], list[str]]
         cells = [cell.strip() for cell in row] + [""] * 5
         number, product, producer, stars, year = cells[:5]
         key = certificate_key(number)
-        if not key or len(number) > 50:
+        if not key or len(number) > 50 or len(key) > 50:
             problems.append(
                 _("Line %(line)s: the certificate number is missing or too long.", line=line)
             )
@@ -146,5 +152,12 @@ def reverify_all() -> int:
     for product_id, number, stars in claims:
         if stars_by_key.get(certificate_key(number)) == stars:
             verified.append(product_id)
-    db.session.execute(update(Product).values(ocop_verified=Product.id.in_(verified)))
+    changed = db.session.execute(
+        update(Product)
+        .where(Product.ocop_verified != Product.id.in_(verified))
+        # Keep updated_at: the review queue's order and waiting times are read from it.
+        .values(ocop_verified=Product.id.in_(verified), updated_at=Product.updated_at)
+    ).rowcount
+    if changed:
+        pagecache.bump_catalog(db.session)  # badges on cached pages change
     return len(verified)

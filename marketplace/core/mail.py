@@ -94,12 +94,15 @@ _OUTBOX = "mail_after_commit"
 
 
 def _send_outbox(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy fires this for savepoints too: wait for the real commit
     for to, subject, body in session.info.pop(_OUTBOX, []):
         send_mail(to, subject, body)
 
 
 def _drop_outbox(session: Session) -> None:
-    session.info.pop(_OUTBOX, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_OUTBOX, None)
 
 
 event.listen(Session, "after_commit", _send_outbox)

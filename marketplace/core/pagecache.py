@@ -90,6 +90,14 @@ def _bump(session: Session, name: str) -> None:
     session.execute(statement)
 
 
+def bump_catalog(session: Session) -> None:
+    """Count one more catalog generation, for changes made by bulk statements (which the
+    ORM events below do not see)."""
+    if not session.info.get("catalog_bumped"):
+        session.info["catalog_bumped"] = True
+        _bump(session, CATALOG)
+
+
 @event.listens_for(Session, "before_flush")
 def bump_on_catalog_change(session: Session, flush_context: Any, instances: Any) -> None:
     """Count one more catalog generation in a transaction that changes public content."""

@@ -8,6 +8,7 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, T
 from wtforms.validators import Optional
 
 from marketplace.core.forms import Form, choices, max_length, required
+from marketplace.core.security import MAX_ID
 from marketplace.moderation.reports import REPORT_REASONS
 from marketplace.moderation.services import REJECTION_REASONS
 
@@ -30,8 +31,15 @@ class DecisionForm(Form):
         self.reason.choices = _reason_choices()
 
 
+def _database_id(value: object) -> int:
+    number = int(str(value))
+    if not 0 < number <= MAX_ID:
+        raise ValueError("not a database id")
+    return number
+
+
 class BulkDecisionForm(DecisionForm):
-    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    ids = SelectMultipleField(coerce=_database_id, validate_choice=False)
 
 
 class ReportForm(Form):

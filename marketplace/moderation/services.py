@@ -301,13 +301,16 @@ def decide_many(
     approve: bool,
     reason: str | None = None,
 ) -> BulkOutcome:
-    """Decide several items alike; those already decided or gone are skipped, not failed."""
+    """Decide several items alike; those already decided or gone are skipped, not failed.
+
+    No savepoints: both are found before anything is changed, and any other refusal
+    fails the whole batch, so nothing is decided half-way.
+    """
     decide = DECIDERS[kind]
     outcome = BulkOutcome()
     for item_id in dict.fromkeys(ids):
         try:
-            with db.session.begin_nested():
-                decide(actor, item_id, approve=approve, reason=reason)
+            decide(actor, item_id, approve=approve, reason=reason)
         except (AlreadyDecided, NotFound):
             outcome.skipped.append(item_id)
         else:

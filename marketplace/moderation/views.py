@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
-from flask_login import current_user
+from flask_login import current_user, user_logged_out
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
@@ -43,6 +43,7 @@ from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import local_today, utcnow
 from marketplace.core.pagination import clamp_page, paginate
+from marketplace.core.security import MAX_ID
 from marketplace.extensions import db, limiter, login_manager
 from marketplace.media.models import Image
 from marketplace.moderation import figures, reports, services
@@ -118,6 +119,17 @@ def admin_nav_items() -> list[tuple[str, str]]:
         ("admin.audit", _("Audit log")),
     ]
     return [item for item in items if current_user.is_admin or item[0] not in ADMIN_ONLY]
+
+
+# The query arguments the back office's lists understand; links keep these and no others
+# (an argument named like url_for's own, "endpoint" say, would break the link).
+LIST_ARGS = ("q", "status", "target_type", "target_id", "actor")
+
+
+@bp.app_template_global()
+def list_args(**changes: object) -> dict[str, object]:
+    kept = {key: request.args[key] for key in LIST_ARGS if request.args.get(key)}
+    return {**kept, **changes}
 
 
 @bp.app_template_filter("action_label")
@@ -491,6 +503,15 @@ def stop_assisting() -> ResponseReturnValue:
     return redirect(url_for("admin.user", item_id=member.id))
 
 
+@user_logged_out.connect
+def stop_assisting_at_logout(sender: object, user: User, **extra: object) -> None:
+    """Logging out ends assisted mode, recorded as such; it never passes to the next log-in."""
+    member = acting.end_for(user)
+    if member is not None:
+        services.stop_assisting(user, member)
+        db.session.commit()
+
+
 @public_bp.after_app_request
 def record_assisted_action(response: Response) -> Response:
     """Every change staff make for a seller is in the audit log as "staff X for shop Y"."""
@@ -600,6 +621,8 @@ def _audit_query():
     if target_type not in (None, *services.AUDIT_TARGETS):
         abort(400)
     target_id = request.args.get("target_id", type=int)
+    if target_id is not None and not 0 <= target_id <= MAX_ID:
+        abort(400)
     actor_email = (request.args.get("actor") or "").strip().lower()
     actor_id = None
     if actor_email:

@@ -142,6 +142,10 @@ def _collect(session: Session, flush_context: Any) -> None:
 
 
 def _write_pending(session: Session) -> None:
+    # SQLAlchemy also fires the commit and rollback events for savepoints; only the real
+    # transaction's end counts here (a savepoint's rows are not visible to the applier).
+    if session.in_nested_transaction():
+        return
     # before_commit runs before the commit's own flush: flush now so its changes are seen.
     session.flush()
     info = session.info.get("search")
@@ -181,6 +185,8 @@ def _chunks(items: list[int], size: int) -> list[list[int]]:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     if not session.info.pop("search_enqueued", False) or not has_app_context():
         return
     if current_app.config.get("SEARCH_APPLY_ON_COMMIT", True):
@@ -191,6 +197,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _forget(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # what else the transaction changed still needs indexing
     session.info.pop("search", None)
     session.info.pop("search_enqueued", None)
 

@@ -14,8 +14,12 @@ SESSION_KEY = "acting_for"
 
 def acting_for() -> User | None:
     """The member an admin is acting for, or None outside assisted mode."""
-    member_id = session.get(SESSION_KEY)
-    if member_id is None or not current_user.is_authenticated or not current_user.is_admin:
+    state = session.get(SESSION_KEY)
+    if not state or not current_user.is_authenticated or not current_user.is_admin:
+        return None
+    staff_id, member_id = state
+    if staff_id != current_user.id:  # another admin logged in on this browser since
+        session.pop(SESSION_KEY, None)
         return None
     member = db.session.get(User, member_id)
     if member is None or member.is_banned or member.can_moderate:
@@ -30,8 +34,17 @@ def seller() -> User:
 
 
 def start(member: User) -> None:
-    session[SESSION_KEY] = member.id
+    # Who started it is kept too: the mode belongs to that admin's log-in, no one else's.
+    session[SESSION_KEY] = [current_user.id, member.id]
 
 
 def stop() -> None:
     session.pop(SESSION_KEY, None)
+
+
+def end_for(staff: User) -> User | None:
+    """End ``staff``'s assisted mode (at log-out, say); return the member it was for."""
+    state = session.pop(SESSION_KEY, None)
+    if not state or state[0] != staff.id:
+        return None
+    return db.session.get(User, state[1])

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from marketplace.core.errors import DomainError
 from marketplace.extensions import db
 from marketplace.moderation import services as moderation
-from marketplace.shops import services
 from marketplace.shops.models import Shop
 
 shops_cli = AppGroup("shops", help="Approve, reject, suspend and trust shops.")
@@ -43,7 +42,7 @@ def approve_command(slug: str, trusted: bool) -> None:
     # Through moderation, so the decision is in the audit log (by "server") and mailed.
     _run(moderation.decide_shop, None, shop.id, approve=True)
     if trusted:
-        _run(services.set_trusted, shop, True)
+        _run(moderation.set_trusted, None, shop.id, trusted=True)
     click.echo(f"Shop {slug} approved{' and trusted' if trusted else ''}.")
 
 
@@ -61,7 +60,7 @@ def reject_command(slug: str, reason: str) -> None:
 @click.option("--off", is_flag=True, help="Take the trust back.")
 def trust_command(slug: str, off: bool) -> None:
     """Publish SLUG's new listings without review (or, with --off, review them again)."""
-    _run(services.set_trusted, _shop(slug), not off)
+    _run(moderation.set_trusted, None, _shop(slug).id, trusted=not off)
     click.echo(f"Shop {slug} is {'no longer ' if off else ''}trusted.")
 
 

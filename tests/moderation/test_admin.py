@@ -360,3 +360,63 @@ def test_two_admins_deciding_at_the_same_moment_apply_one_decision(app, admin):
         ("product.reject", ProductStatus.REJECTED),
     }
     assert sum("Sản phẩm này đã được quyết định rồi." in page for page in pages) == 1
+
+
+def test_a_bulk_decision_with_a_bad_id_changes_nothing_and_mails_no_one(app, admin, caplog):
+    product = make_product(status=ProductStatus.PENDING, name="Mắm ba khía")
+    client = log_in(app.test_client(), admin)
+    token = csrf_token_from(client.get("/admin/products").get_data(as_text=True))
+
+    with caplog.at_level("INFO", logger="marketplace.core.mail"):
+        response = client.post(
+            "/admin/products/bulk",
+            data={
+                "csrf_token": token,
+                "decision": "approve",
+                "ids": [product.id, "99999999999999999999"],
+            },
+        )
+
+    assert response.status_code == 302
+    assert db.session.get(Product, product.id).status == ProductStatus.PENDING
+    assert "Mắm ba khía" not in caplog.text and entries() == []
+
+
+def test_decisions_rolled_back_send_no_mail(app, admin, caplog):
+    from marketplace.moderation import services
+
+    products = [make_product(status=ProductStatus.PENDING, name=f"Khô cá {n}") for n in range(2)]
+
+    with caplog.at_level("INFO", logger="marketplace.core.mail"):
+        services.decide_many(admin, "product", [p.id for p in products], approve=True)
+        db.session.rollback()
+        services.decide_many(admin, "product", [products[0].id], approve=True)
+        db.session.commit()
+
+    assert caplog.text.count("Khô cá 0") == 1 and "Khô cá 1" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/admin/audit?target_id=99999999999999999999",
+        "/admin/audit.csv?target_id=-1",
+    ],
+)
+def test_out_of_range_audit_filters_are_refused(app, admin, query):
+    client = log_in(app.test_client(), admin)
+
+    assert client.get(query).status_code == 400
+
+
+def test_list_links_keep_only_the_arguments_lists_understand(app, admin):
+    for number in range(51):
+        make_user(email=f"thanh.vien{number}@example.com")
+    client = log_in(app.test_client(), admin)
+
+    members = client.get("/admin/users?endpoint=x&_method=PUT&q=thanh.vien")
+    audit = client.get("/admin/audit?endpoint=x&_external=1")
+
+    assert members.status_code == audit.status_code == 200
+    html = members.get_data(as_text=True)
+    assert "page=2" in html and "q=thanh.vien" in html and "endpoint=x" not in html

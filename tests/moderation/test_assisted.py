@@ -61,3 +61,31 @@ def test_staff_cannot_act_for_a_banned_member_or_another_admin(app):
         post(client, f"/admin/users/{member.id}/assist", f"/admin/users/{member.id}")
         assert "Chế độ hỗ trợ" not in client.get("/seller").get_data(as_text=True)
     assert db.session.scalars(select(AuditEntry)).all() == []
+
+
+def test_logging_out_ends_assisted_mode_for_good(app):
+    farmer = make_user()
+    staff = make_user(email="staff@camau.gov.vn", role=Role.ADMIN)
+    other = make_user(email="staff2@camau.gov.vn", role=Role.ADMIN)
+    client = log_in(app.test_client(), staff)
+    post(client, f"/admin/users/{farmer.id}/assist", f"/admin/users/{farmer.id}")
+
+    post(client, "/account/logout", "/seller")
+    log_in(client, other)
+
+    assert "Chế độ hỗ trợ" not in client.get("/seller").get_data(as_text=True)
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["assist.start", "assist.stop"]
+
+
+def test_trust_from_the_server_shell_is_audited(app):
+    from tests.factories import make_shop
+
+    shop = make_shop()
+    runner = app.test_cli_runner()
+
+    runner.invoke(args=["shops", "trust", shop.slug])
+    runner.invoke(args=["shops", "trust", shop.slug, "--off"])
+
+    actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["shop.trust", "shop.untrust"]

@@ -123,3 +123,43 @@ def test_a_bad_list_imports_nothing_and_names_the_bad_lines(app, admin, content,
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(OcopCertificate.id))) == 0
     assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
+def test_files_saved_by_other_programs_import_or_get_a_message(app, admin):
+    mac_line_ends = LIST.replace("\n", "\r").encode()
+    huge_field = b"1/QD," + b"x" * 200_000 + b",HTX,4,2024\n"
+    long_key = ("ß" * 30 + ",Mật ong,HTX,4,2024\n").encode()
+
+    imported = upload(admin, mac_line_ends)
+    too_big = upload(admin, huge_field)
+    too_long = upload(admin, long_key)
+
+    assert imported.status_code == 302
+    assert db.session.scalar(select(func.count(OcopCertificate.id))) == 2
+    assert too_big.status_code == 200 and "không phải tệp CSV" in too_big.get_data(as_text=True)
+    assert too_long.status_code == 200 and "Dòng 1" in too_long.get_data(as_text=True)
+
+
+def test_an_import_keeps_the_review_queue_order_and_refreshes_cached_badges(app, admin):
+    from datetime import timedelta
+
+    from marketplace.catalog.models import ProductStatus
+    from marketplace.core import pagecache
+    from marketplace.core.models import utcnow
+
+    waiting = make_product(status=ProductStatus.PENDING, name="Chờ lâu")
+    honey = ocop_claim("123/QĐ-UBND", 4, name="Mật ong rừng U Minh")
+    two_days_ago = utcnow() - timedelta(days=2)
+    for product in (waiting, honey):
+        db.session.get(Product, product.id).updated_at = two_days_ago
+    db.session.commit()
+    before = pagecache.generation()
+
+    upload(admin, LIST.encode())
+
+    db.session.expire_all()
+    assert db.session.get(Product, waiting.id).updated_at == two_days_ago
+    assert db.session.get(Product, honey.id).updated_at == two_days_ago
+    assert db.session.get(Product, honey.id).ocop_verified
+    assert pagecache.generation() > before
+    assert "2 ngày" in admin.get("/admin/products").get_data(as_text=True)

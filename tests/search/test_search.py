@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.catalog import services as catalog
-from marketplace.catalog.models import ProductStatus
+from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
 from marketplace.search import services
 from marketplace.search.backend import SearchFilters, Sort
@@ -301,3 +301,17 @@ def test_snippets_show_text_not_markdown(corpus, client):
 
     assert "<mark>Ba</mark> <mark>khía</mark> rừng đước" in html
     assert "**" not in html
+
+
+def test_a_change_made_inside_a_savepoint_reaches_the_index_at_commit(corpus):
+    product = db.session.scalar(select(Product).where(Product.name.like("Mật ong%")))
+
+    with db.session.begin_nested():
+        product.name = "Mật ong hoa tràm Sông Trẹm"
+    # A savepoint rolled back later in the transaction must not drop that change either.
+    savepoint = db.session.begin_nested()
+    db.session.execute(select(1))
+    savepoint.rollback()
+    db.session.commit()
+
+    assert names("hoa tram song trem") == ["Mật ong hoa tràm Sông Trẹm"]
