@@ -8,6 +8,7 @@ from flask import Flask
 from marketplace.accounts import services
 from marketplace.accounts.models import Role
 from marketplace.extensions import db
+from marketplace.moderation import services as moderation
 
 
 @click.command("create-admin")
@@ -28,6 +29,8 @@ def create_admin_command(
     """Make EMAIL an admin (or a moderator), creating the account if needed."""
     if services.find_by_email(email) is None and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    existing = services.find_by_email(email)
+    before = {"role": str(existing.role)} if existing else None
     try:
         user = services.create_admin(
             email=email,
@@ -39,6 +42,9 @@ def create_admin_command(
     except services.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
+    db.session.flush()
+    # Granting staff rights is an administration action like any other: it is audited.
+    moderation.record(None, "user.role", user, before=before, after={"role": str(user.role)})
     db.session.commit()
     click.echo(f"{user.email} is now {'a moderator' if moderator else 'an admin'}.")
 

@@ -454,6 +454,11 @@ def submit_product(product: Product) -> None:
     if product.status not in SUBMITTABLE:
         raise InvalidTransition(_("Only drafts and rejected listings can be submitted."))
     shop = product.shop
+    if shop.status == ShopStatus.SUSPENDED:
+        # Reinstating a shop brings back what was public when it was suspended, no more.
+        raise InvalidTransition(
+            _("Your shop is suspended: listings can be sent for review once it is reinstated.")
+        )
     if (
         product.status == ProductStatus.DRAFT
         and shop.trusted
@@ -467,7 +472,7 @@ def submit_product(product: Product) -> None:
 def allowed_actions(product: Product) -> frozenset[str]:
     """The seller's buttons for ``product`` on the dashboard."""
     actions = {"delete"}
-    if product.status in SUBMITTABLE:
+    if product.status in SUBMITTABLE and product.shop.status != ShopStatus.SUSPENDED:
         actions.add("submit")
     if product.status == ProductStatus.PUBLISHED:
         actions.add("unpublish")

@@ -139,14 +139,23 @@ def shop_queue() -> list[Shop]:
 
 
 def product_queue() -> list[Product]:
-    """Listings waiting for a decision, oldest first."""
+    """Listings waiting for a decision, oldest first (a suspended shop's wait for it)."""
     return list(
         db.session.scalars(
             select(Product)
-            .where(Product.status == ProductStatus.PENDING)
+            .join(Product.shop)
+            .where(Product.status == ProductStatus.PENDING, Shop.status != ShopStatus.SUSPENDED)
             .order_by(Product.updated_at, Product.id)
         )
     )
+
+
+def _check_shop_not_suspended(product: Product) -> None:
+    # Reinstating a shop brings back exactly what was public when it was suspended.
+    if product.shop.status == ShopStatus.SUSPENDED:
+        raise ModerationError(
+            _("This listing's shop is suspended: decide once the shop is reinstated.")
+        )
 
 
 def revision_queue() -> list[ProductRevision]:
@@ -217,6 +226,8 @@ def decide_product(
     product = _locked(Product, product_id)
     if product.status != ProductStatus.PENDING:
         raise AlreadyDecided(_("This listing has already been decided."))
+    if approve:
+        _check_shop_not_suspended(product)
     before = _product_state(product)
     if approve:
         catalog.approve_product(product)
@@ -338,6 +349,7 @@ def hide_product(actor: User | None, product_id: int, *, reason: str) -> Product
 
 def unhide_product(actor: User | None, product_id: int) -> Product:
     product = _locked(Product, product_id)
+    _check_shop_not_suspended(product)
     before = _product_state(product)
     catalog.unhide_product(product)
     record(actor, "product.unhide", product, before=before, after=_product_state(product))
@@ -484,6 +496,7 @@ ACTION_LABELS: dict[str, Any] = {
     "revision.reject": _l("Changes refused"),
     "user.ban": _l("Member banned"),
     "user.unban": _l("Member unbanned"),
+    "user.role": _l("Staff rights granted"),
     "reports.dismiss": _l("Reports dismissed"),
     "reports.hide": _l("Reports resolved: listing hidden"),
     "reports.suspend": _l("Reports resolved: shop suspended"),

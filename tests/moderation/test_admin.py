@@ -321,6 +321,9 @@ def test_create_admin_makes_a_moderator_with_the_flag(app):
     assert result.exit_code == 0, result.output
     member = db.session.scalar(select(User).where(User.email == "kiemduyet@camau.gov.vn"))
     assert member.role == Role.MODERATOR and member.can_moderate and not member.is_admin
+    [entry] = entries()
+    assert (entry.action, entry.target_id, entry.actor_id) == ("user.role", member.id, None)
+    assert (entry.before, entry.after) == (None, {"role": "moderator"})
 
 
 def test_two_admins_deciding_at_the_same_moment_apply_one_decision(app, admin):

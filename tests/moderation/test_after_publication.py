@@ -132,3 +132,33 @@ def test_admins_find_shops_listings_and_members_by_name(app):
     assert "Lê Thị Chi Lan" in members
     assert "Mật ong" not in odd
     assert admin.get("/admin/shops/all?status=bogus").status_code == 400
+
+
+def test_nothing_new_becomes_public_through_a_suspended_shop(app):
+    import pytest
+
+    from marketplace.catalog import services as catalog
+    from marketplace.moderation import services
+    from marketplace.moderation.services import ModerationError
+
+    shop = make_shop()
+    draft = make_product(shop=shop, name="Nháp", status=ProductStatus.DRAFT)
+    waiting = make_product(shop=shop, name="Chờ duyệt", status=ProductStatus.PENDING)
+    hidden = make_product(shop=shop, name="Đã ẩn", status=ProductStatus.HIDDEN)
+    admin = make_user(role=Role.ADMIN)
+    services.suspend_shop(admin, shop.id, reason="Giấy phép hết hạn")
+    db.session.commit()
+
+    with pytest.raises(catalog.InvalidTransition):
+        catalog.submit_product(db.session.get(Product, draft.id))
+    with pytest.raises(ModerationError):
+        services.decide_product(admin, waiting.id, approve=True)
+    with pytest.raises(ModerationError):
+        services.unhide_product(admin, hidden.id)
+    db.session.rollback()
+
+    assert waiting.id not in [p.id for p in services.product_queue()]
+    assert "submit" not in catalog.allowed_actions(db.session.get(Product, draft.id))
+    services.reinstate_shop(admin, shop.id)
+    db.session.commit()
+    assert waiting.id in [p.id for p in services.product_queue()]
