@@ -11,7 +11,7 @@ from marketplace.core.pagecache import CacheGeneration
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
 from marketplace.search.models import SearchPending
-from marketplace.shops.models import Shop
+from marketplace.shops.models import Shop, ShopRevision
 
 __all__ = [
     "AuditEntry",
@@ -26,5 +26,6 @@ __all__ = [
     "Role",
     "SearchPending",
     "Shop",
+    "ShopRevision",
     "User",
 ]

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.core import pagecache
-from marketplace.core.models import TimestampMixin, UTCDateTime, text_enum, utcnow
+from marketplace.core.models import (
+    RevisionStatus,
+    TimestampMixin,
+    UTCDateTime,
+    text_enum,
+    utcnow,
+)
 from marketplace.extensions import db
 from marketplace.media.models import Image
 from marketplace.shops.models import Shop
@@ -154,13 +160,6 @@ class ProductImage(db.Model):
 
     product: Mapped[Product] = relationship(back_populates="images")
     image: Mapped[Image] = relationship(lazy="joined", innerjoin=True)
-
-
-class RevisionStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"
 
 
 class ProductRevision(db.Model):

@@ -67,3 +67,12 @@ def text_enum(enum_class: type[enum.Enum]) -> Enum:
         length=20,
         values_callable=lambda members: [member.value for member in members],
     )
+
+
+class RevisionStatus(enum.StrEnum):
+    """The state of a staged edit to something live (a listing, a shop's legal details)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"

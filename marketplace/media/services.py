@@ -11,8 +11,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
-from flask import current_app, g, has_app_context, url_for
+from flask import Response, current_app, g, has_app_context, url_for
 from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
@@ -368,3 +369,13 @@ def store_document(data: bytes | BinaryIO, filename: str) -> Document:
 def open_document(document: Document) -> bytes:
     """Return a private document's bytes."""
     return get_storage().open(document.storage_key)
+
+
+def private_download(document: Document) -> Response:
+    """A private document as a download that no cache keeps (registration papers)."""
+    response = Response(open_document(document), mimetype=document.content_type)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(document.filename, safe='')}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -26,7 +26,7 @@ from marketplace.core.security import external_url
 from marketplace.extensions import db
 from marketplace.moderation.models import AuditEntry
 from marketplace.shops import services as shops
-from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops.models import Shop, ShopRevision, ShopStatus
 
 
 class ModerationError(DomainError):
@@ -92,6 +92,7 @@ def record(
 
 TARGET_TYPES: dict[type, str] = {
     Shop: "shop",
+    ShopRevision: "shop_revision",
     Product: "product",
     ProductRevision: "revision",
     User: "user",
@@ -117,7 +118,7 @@ def _product_state(product: Product) -> dict[str, Any]:
     return {"status": str(product.status), "reason": product.status_reason}
 
 
-def _revision_state(revision: ProductRevision) -> dict[str, Any]:
+def _revision_state(revision: ProductRevision | ShopRevision) -> dict[str, Any]:
     return {"status": str(revision.status), "reason": revision.reason}
 
 
@@ -134,6 +135,17 @@ def shop_queue() -> list[Shop]:
     return list(
         db.session.scalars(
             select(Shop).where(Shop.status == ShopStatus.PENDING).order_by(Shop.updated_at, Shop.id)
+        )
+    )
+
+
+def shop_revision_queue() -> list[ShopRevision]:
+    """Changes to live shops' names and legal details waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ShopRevision)
+            .where(ShopRevision.status == RevisionStatus.PENDING)
+            .order_by(ShopRevision.created_at, ShopRevision.id)
         )
     )
 
@@ -291,8 +303,44 @@ def decide_revision(
     return revision
 
 
+def decide_shop_revision(
+    actor: User | None, revision_id: int, *, approve: bool, reason: str | None = None
+) -> ShopRevision:
+    revision = _locked(ShopRevision, revision_id)
+    if revision.status != RevisionStatus.PENDING:
+        raise AlreadyDecided(_("This change has already been decided."))
+    before = _revision_state(revision)
+    shop = revision.shop
+    if approve:
+        shops.approve_shop_revision(revision)
+        _tell_seller(
+            shop.owner,
+            _("The new details of %(name)s are approved", name=shop.name),
+            _("Shoppers now see the shop's new name and details."),
+        )
+    else:
+        shops.reject_shop_revision(revision, reason=reason or "")
+        _tell_seller(
+            shop.owner,
+            _("The new details of %(name)s were not accepted", name=shop.name),
+            _("Reason: %(reason)s", reason=revision.reason)
+            + "\n"
+            + _("Shoppers still see the approved name and details."),
+        )
+    record(
+        actor,
+        "shop_revision.approve" if approve else "shop_revision.reject",
+        revision,
+        before=before,
+        after=_revision_state(revision),
+        reason=revision.reason,
+    )
+    return revision
+
+
 DECIDERS: dict[str, Callable[..., object]] = {
     "shop": decide_shop,
+    "shop_revision": decide_shop_revision,
     "product": decide_product,
     "revision": decide_revision,
 }
@@ -494,6 +542,8 @@ ACTION_LABELS: dict[str, Any] = {
     "product.unhide": _l("Listing shown again"),
     "revision.approve": _l("Changes approved"),
     "revision.reject": _l("Changes refused"),
+    "shop_revision.approve": _l("New shop details approved"),
+    "shop_revision.reject": _l("New shop details refused"),
     "user.ban": _l("Member banned"),
     "user.unban": _l("Member unbanned"),
     "user.role": _l("Staff rights granted"),
@@ -505,7 +555,6 @@ ACTION_LABELS: dict[str, Any] = {
     "assist.stop": _l("Staff stopped acting for the member"),
     "assist.action": _l("Staff acted for the member"),
 }
-SELLER_VISIBLE_TARGETS = ("shop", "product", "revision")
 
 
 @dataclass(frozen=True)
@@ -534,6 +583,12 @@ def decisions_for_shop(shop: Shop, limit: int = 20) -> list[Decision]:
         select(AuditEntry)
         .where(
             ((AuditEntry.target_type == "shop") & (AuditEntry.target_id == shop.id))
+            | (
+                (AuditEntry.target_type == "shop_revision")
+                & AuditEntry.target_id.in_(
+                    select(ShopRevision.id).where(ShopRevision.shop_id == shop.id)
+                )
+            )
             | ((AuditEntry.target_type == "product") & AuditEntry.target_id.in_(products))
             | ((AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revisions)),
             AuditEntry.action.not_like("reports.%"),
@@ -543,7 +598,7 @@ def decisions_for_shop(shop: Shop, limit: int = 20) -> list[Decision]:
     )
     decisions = []
     for entry in entries:
-        if entry.target_type == "shop":
+        if entry.target_type in ("shop", "shop_revision"):
             subject = shop.name
         elif entry.target_type == "product":
             subject = products[entry.target_id]

@@ -45,7 +45,8 @@ from marketplace.core.models import local_today, utcnow
 from marketplace.core.pagination import clamp_page, paginate
 from marketplace.core.security import MAX_ID
 from marketplace.extensions import db, limiter, login_manager
-from marketplace.media.models import Image
+from marketplace.media import services as media
+from marketplace.media.models import Document, Image
 from marketplace.moderation import figures, reports, services
 from marketplace.moderation.forms import (
     DECISIONS,
@@ -59,7 +60,7 @@ from marketplace.moderation.models import ReportReason, Resolution
 from marketplace.shops import acting, places
 from marketplace.shops import services as shops
 from marketplace.shops.forms import business_type_choices
-from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops.models import Shop, ShopRevision, ShopStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 public_bp = Blueprint("reports", __name__)
@@ -155,6 +156,7 @@ def dashboard() -> ResponseReturnValue:
         shops=services.shop_queue(),
         products=services.product_queue(),
         revisions=services.revision_queue(),
+        shop_revisions=services.shop_revision_queue(),
         open_reports=reports.open_count(),
     )
 
@@ -163,6 +165,7 @@ def dashboard() -> ResponseReturnValue:
 
 KINDS = {
     "shop": (Shop, "admin.shop_queue", "admin.shop"),
+    "shop_revision": (ShopRevision, "admin.shop_queue", "admin.shop_revision"),
     "product": (Product, "admin.product_queue", "admin.product"),
     "revision": (ProductRevision, "admin.product_queue", "admin.revision"),
 }
@@ -171,6 +174,8 @@ KINDS = {
 def _queue_of(kind: str) -> list:
     if kind == "shop":
         return services.shop_queue()
+    if kind == "shop_revision":
+        return services.shop_revision_queue()
     if kind == "product":
         return services.product_queue()
     return services.revision_queue()
@@ -184,6 +189,8 @@ def _next_item(kind: str) -> str:
         return url_for(item_endpoint, item_id=waiting[0].id)
     if kind == "revision" and services.product_queue():
         return url_for("admin.product", item_id=services.product_queue()[0].id)
+    if kind == "shop_revision" and services.shop_queue():
+        return url_for("admin.shop", item_id=services.shop_queue()[0].id)
     return url_for(queue_endpoint)
 
 
@@ -244,8 +251,56 @@ def _bulk(kind: str) -> ResponseReturnValue:
 @bp.get("/shops")
 def shop_queue() -> ResponseReturnValue:
     return render_template(
-        "admin/shop_queue.html", shops=services.shop_queue(), form=BulkDecisionForm()
+        "admin/shop_queue.html",
+        shops=services.shop_queue(),
+        revisions=services.shop_revision_queue(),
+        form=BulkDecisionForm(),
     )
+
+
+SHOP_FIELD_LABELS = {
+    "name": _l("Shop name"),
+    "business_type": _l("Business type"),
+    "tax_code": _l("Tax code"),
+    "id_number": _l("ID number"),
+    "registration_document_id": _l("Registration document"),
+}
+
+
+@bp.get("/shop-revisions/<id:item_id>")
+def shop_revision(item_id: int) -> ResponseReturnValue:
+    revision = db.session.get(ShopRevision, item_id) or abort(404)
+    live = {name: getattr(revision.shop, name) for name in SHOP_FIELD_LABELS}
+    live["business_type"] = str(live["business_type"])
+    changes = {
+        name: (live[name], revision.content.get(name))
+        for name in SHOP_FIELD_LABELS
+        if live[name] != revision.content.get(name)
+    }
+    return render_template(
+        "admin/shop_revision.html",
+        revision=revision,
+        shop=revision.shop,
+        changes=changes,
+        labels=SHOP_FIELD_LABELS,
+        form=DecisionForm(),
+    )
+
+
+@bp.get("/shop-revisions/<id:item_id>/document")
+def shop_revision_document(item_id: int) -> ResponseReturnValue:
+    """The registration document a change proposes (not yet the shop's own)."""
+    revision = db.session.get(ShopRevision, item_id) or abort(404)
+    document_id = revision.content.get("registration_document_id")
+    document = db.session.get(Document, document_id) if document_id else None
+    if document is None:
+        abort(404)
+    return media.private_download(document)
+
+
+@bp.post("/shop-revisions/<id:item_id>/decide")
+def decide_shop_revision(item_id: int) -> ResponseReturnValue:
+    return _decide("shop_revision", item_id)
 
 
 @bp.post("/shops/bulk")

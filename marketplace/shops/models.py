@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.core.models import TimestampMixin, UTCDateTime, text_enum
+from marketplace.core.models import RevisionStatus, TimestampMixin, UTCDateTime, text_enum, utcnow
 from marketplace.extensions import db
 from marketplace.media.models import Document, Image
 
@@ -63,3 +64,35 @@ class Shop(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Shop {self.id} {self.slug} {self.status}>"
+
+
+class ShopRevision(db.Model):
+    """A change to a live shop's name or legal details, waiting for review while the
+    reviewed details stay (see shops.services.REVIEWED_FIELDS)."""
+
+    __tablename__ = "shop_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[RevisionStatus] = mapped_column(
+        text_enum(RevisionStatus), default=RevisionStatus.PENDING
+    )
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    shop: Mapped[Shop] = relationship()
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (
+        # At most one change waits per shop.
+        Index(
+            "uq_shop_revisions_one_pending",
+            "shop_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )

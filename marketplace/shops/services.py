@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.core.errors import DomainError
-from marketplace.core.models import utcnow
+from marketplace.core.models import RevisionStatus, utcnow
 from marketplace.core.text import normalise, slugify
 from marketplace.extensions import db
 from marketplace.media.models import Document, Image
 from marketplace.shops import places
-from marketplace.shops.models import BusinessType, Shop, ShopStatus
+from marketplace.shops.models import BusinessType, Shop, ShopRevision, ShopStatus
 from marketplace.shops.rules import RULES_VERSION
 
 
@@ -252,23 +252,100 @@ def open_shop(
     return shop
 
 
+# What admins checked when they approved the shop: once it is live, changes to these wait
+# for review while the checked details stay. The rest (description, contacts, address,
+# pictures) applies at once.
+REVIEWED_FIELDS = ("name", "business_type", "tax_code", "id_number", "registration_document_id")
+
+
+def _reviewed_state(shop: Shop) -> dict[str, object]:
+    state = {name: getattr(shop, name) for name in REVIEWED_FIELDS}
+    state["business_type"] = str(state["business_type"])
+    return state
+
+
+def pending_shop_revision(shop: Shop) -> ShopRevision | None:
+    return db.session.scalar(
+        select(ShopRevision).where(
+            ShopRevision.shop_id == shop.id, ShopRevision.status == RevisionStatus.PENDING
+        )
+    )
+
+
+def latest_shop_revision(shop: Shop) -> ShopRevision | None:
+    """The newest change waiting or refused (what the seller's dashboard tells about)."""
+    return db.session.scalar(
+        select(ShopRevision)
+        .where(ShopRevision.shop_id == shop.id)
+        .order_by(ShopRevision.id.desc())
+        .limit(1)
+    )
+
+
 def update_shop(
     shop: Shop,
     details: ShopDetails,
     *,
+    author: User,
     registration_document: Document | None = None,
     logo: Image | None = None,
     banner: Image | None = None,
-) -> None:
-    """Change the shop's details; new files replace old ones, missing ones are kept."""
-    for field, value in _clean_details(details, shop).items():
-        setattr(shop, field, value)
+) -> bool:
+    """Change the shop's details; new files replace old ones, missing ones are kept.
+
+    Return True when the name or legal details of a live shop were staged for review.
+    """
+    cleaned = _clean_details(details, shop)
     if registration_document is not None:
-        shop.registration_document = registration_document
+        db.session.flush()  # the document needs its id
+        cleaned["registration_document_id"] = registration_document.id
+    staged = False
+    if shop.status in (ShopStatus.APPROVED, ShopStatus.SUSPENDED):
+        live = _reviewed_state(shop)
+        pending = pending_shop_revision(shop)
+        # What the form leaves out (a document not sent again) keeps its proposed value.
+        base = dict(pending.content) if pending is not None else live
+        proposed = {**base, **{n: cleaned.pop(n) for n in REVIEWED_FIELDS if n in cleaned}}
+        proposed["business_type"] = str(proposed["business_type"])
+        staged = proposed != live
+        if pending is not None:
+            # The newest proposal replaces one still waiting (or withdraws it).
+            pending.status = RevisionStatus.SUPERSEDED
+            pending.decided_at = utcnow()
+            db.session.flush()
+        if staged:
+            db.session.add(ShopRevision(shop=shop, author=author, content=proposed))
+    for field, value in cleaned.items():
+        setattr(shop, field, value)
     if logo is not None:
         shop.logo = logo
     if banner is not None:
         shop.banner = banner
+    db.session.flush()
+    return staged
+
+
+def approve_shop_revision(revision: ShopRevision) -> None:
+    """Swap the staged name and legal details into the live shop."""
+    if revision.status != RevisionStatus.PENDING:
+        raise InvalidTransition(_("This change has already been decided."))
+    content = dict(revision.content)
+    content["business_type"] = BusinessType(content["business_type"])
+    for name in REVIEWED_FIELDS:
+        setattr(revision.shop, name, content[name])
+    revision.status = RevisionStatus.APPROVED
+    revision.decided_at = utcnow()
+    db.session.flush()
+
+
+def reject_shop_revision(revision: ShopRevision, *, reason: str) -> None:
+    if revision.status != RevisionStatus.PENDING:
+        raise InvalidTransition(_("This change has already been decided."))
+    if not reason.strip():
+        raise ShopError(_("Give a reason: the seller will see it."))
+    revision.status = RevisionStatus.REJECTED
+    revision.reason = reason.strip()[:500]
+    revision.decided_at = utcnow()
     db.session.flush()
 
 

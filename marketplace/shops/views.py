@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -182,20 +179,38 @@ def edit_shop() -> ResponseReturnValue:
     if request.method == "GET":
         form.phone.data = services.accounts.format_phone(shop.phone)
         form.accept_rules.data = True
+        if (pending := services.pending_shop_revision(shop)) is not None:
+            # The seller goes on from what they proposed, not from the approved details.
+            for name in ("name", "business_type", "tax_code", "id_number"):
+                getattr(form, name).data = pending.content[name]
     form.fill_place_choices()
     if request.method == "POST" and not _wants_commune_refresh(form) and form.validate():
         try:
             services.check_details(_details(form), shop)
             document, logo, banner = _files(form)
-            services.update_shop(
-                shop, _details(form), registration_document=document, logo=logo, banner=banner
+            staged = services.update_shop(
+                shop,
+                _details(form),
+                author=acting.seller(),
+                registration_document=document,
+                logo=logo,
+                banner=banner,
             )
         except (services.ShopError, media.MediaError, services.accounts.AccountError) as error:
             db.session.rollback()
             _show_error(form, error)
         else:
             db.session.commit()
-            flash(_("The shop's details have been saved."), "success")
+            if staged:
+                flash(
+                    _(
+                        "Saved. The new name and legal details wait for an admin's review; "
+                        "shoppers see the approved ones until then."
+                    ),
+                    "info",
+                )
+            else:
+                flash(_("The shop's details have been saved."), "success")
             return redirect(url_for("shops.dashboard"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("shops/shop_form.html", form=form, shop=shop), status
@@ -231,6 +246,7 @@ def dashboard() -> ResponseReturnValue:
         products=products,
         revisions=revisions,
         decisions=moderation.decisions_for_shop(shop),
+        shop_revision=services.latest_shop_revision(shop),
     )
 
 
@@ -244,13 +260,7 @@ def registration_document(shop_id: int) -> ResponseReturnValue:
         or not services.can_see_registration_document(shop, current_user)
     ):
         abort(404)
-    document = shop.registration_document
-    response = Response(media.open_document(document), mimetype=document.content_type)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(document.filename, safe='')}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return media.private_download(shop.registration_document)
 
 
 @bp.get("/places/communes")

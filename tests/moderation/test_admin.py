@@ -11,11 +11,20 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductRevision, ProductStatus
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
+from marketplace.media import services as media
 from marketplace.moderation.models import AuditEntry
 from marketplace.moderation.views import ACTIONS, ADMIN_ONLY
-from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops import services as shops
+from marketplace.shops.models import Shop, ShopRevision, ShopStatus
 from tests.conftest import csrf_token_from
-from tests.factories import log_in, make_product, make_shop, make_user, product_input
+from tests.factories import (
+    log_in,
+    make_product,
+    make_shop,
+    make_user,
+    product_input,
+    shop_details,
+)
 
 
 def entries(action=None):
@@ -47,6 +56,16 @@ def test_every_admin_route_is_for_admins_only(app, admin):
     )
     db.session.commit()
     revision = db.session.scalar(select(ProductRevision))
+    live_shop = make_shop(name="Cơ sở Đổi Tên")
+    papers = media.store_document(b"%PDF-1.4 giay phep", "giay-phep.pdf")
+    shops.update_shop(
+        live_shop,
+        shop_details(name="Cơ sở Tên Mới"),
+        author=live_shop.owner,
+        registration_document=papers,
+    )
+    db.session.commit()
+    shop_revision = db.session.scalar(select(ShopRevision))
     people = {
         "shopper": make_user(),
         "seller": make_shop().owner,
@@ -57,6 +76,7 @@ def test_every_admin_route_is_for_admins_only(app, admin):
         "shop": pending_shop.id,
         "product": product.id,
         "revision": revision.id,
+        "shop-revision": shop_revision.id,
         "user": people["shopper"].id,
     }
     urls = app.url_map.bind("localhost")

@@ -67,7 +67,7 @@ def test_a_chosen_slug_must_be_free_and_not_reserved(app):
 def test_the_slug_is_editable(app):
     shop = make_shop()
 
-    services.update_shop(shop, shop_details(slug="ut-hien-u-minh"))
+    services.update_shop(shop, shop_details(slug="ut-hien-u-minh"), author=shop.owner)
 
     assert shop.slug == "ut-hien-u-minh"
 
