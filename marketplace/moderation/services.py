@@ -198,37 +198,56 @@ def rejections_of_shop(shop: Shop) -> int:
 # -- decisions ---------------------------------------------------------------------------
 
 
+def _conclude(
+    actor: User | None,
+    item: Shop | Product | ProductRevision | ShopRevision,
+    *,
+    action: str,
+    approve: bool,
+    reason: str | None,
+    approve_item: Callable[..., object],
+    refuse_item: Callable[..., object],
+    state: Callable[[Any], dict[str, Any]],
+    owner: User,
+    approved: tuple[str, str],
+    refused: tuple[str, str],
+) -> None:
+    """What every decision shares once its item is locked and known to be waiting: apply
+    it, tell the seller (with the reason of a refusal), record it."""
+    before = state(item)
+    if approve:
+        approve_item(item)
+        subject, body = approved
+    else:
+        refuse_item(item, reason=reason or "")
+        subject, body = refused
+    after = state(item)
+    if not approve:
+        body = _("Reason: %(reason)s", reason=after["reason"]) + "\n" + body
+    _tell_seller(owner, subject, body)
+    verdict = "approve" if approve else "reject"
+    record(actor, f"{action}.{verdict}", item, before=before, after=after, reason=after["reason"])
+
+
 def decide_shop(
     actor: User | None, shop_id: int, *, approve: bool, reason: str | None = None
 ) -> Shop:
     shop = _locked(Shop, shop_id)
     if shop.status != ShopStatus.PENDING:
         raise AlreadyDecided(_("This shop has already been decided."))
-    before = _shop_state(shop)
-    if approve:
-        shops.approve_shop(shop)
-        _tell_seller(
-            shop.owner,
+    _conclude(
+        actor, shop, action="shop", approve=approve, reason=reason,
+        approve_item=shops.approve_shop, refuse_item=shops.reject_shop, state=_shop_state,
+        owner=shop.owner,
+        approved=(
             _("Your shop %(name)s is approved", name=shop.name),
             _("Your shop is open: shoppers can now see it and its listings."),
-        )
-    else:
-        shops.reject_shop(shop, reason=reason or "")
-        _tell_seller(
-            shop.owner,
+        ),
+        refused=(
             _("Your shop %(name)s needs changes", name=shop.name),
-            _("Reason: %(reason)s", reason=shop.status_reason)
-            + "\n"
-            + _("Fix the details and send the shop for review again from your dashboard."),
-        )
-    record(
-        actor,
-        "shop.approve" if approve else "shop.reject",
-        shop,
-        before=before,
-        after=_shop_state(shop),
-        reason=shop.status_reason,
-    )
+            _("Fix the details and send the shop for review again from your dashboard."),
+        ),
+    )  # fmt: skip
     return shop
 
 
@@ -240,31 +259,19 @@ def decide_product(
         raise AlreadyDecided(_("This listing has already been decided."))
     if approve:
         _check_shop_not_suspended(product)
-    before = _product_state(product)
-    if approve:
-        catalog.approve_product(product)
-        _tell_seller(
-            product.shop.owner,
+    _conclude(
+        actor, product, action="product", approve=approve, reason=reason,
+        approve_item=catalog.approve_product, refuse_item=catalog.reject_product,
+        state=_product_state, owner=product.shop.owner,
+        approved=(
             _("Your listing %(name)s is approved", name=product.name),
             _("The listing is published: shoppers can find it now."),
-        )
-    else:
-        catalog.reject_product(product, reason=reason or "")
-        _tell_seller(
-            product.shop.owner,
+        ),
+        refused=(
             _("Your listing %(name)s needs changes", name=product.name),
-            _("Reason: %(reason)s", reason=product.status_reason)
-            + "\n"
-            + _("Edit the listing and submit it again from your dashboard."),
-        )
-    record(
-        actor,
-        "product.approve" if approve else "product.reject",
-        product,
-        before=before,
-        after=_product_state(product),
-        reason=product.status_reason,
-    )
+            _("Edit the listing and submit it again from your dashboard."),
+        ),
+    )  # fmt: skip
     return product
 
 
@@ -274,32 +281,20 @@ def decide_revision(
     revision = _locked(ProductRevision, revision_id)
     if revision.status != RevisionStatus.PENDING:
         raise AlreadyDecided(_("This edit has already been decided."))
-    before = _revision_state(revision)
     product = revision.product
-    if approve:
-        catalog.approve_revision(revision)
-        _tell_seller(
-            product.shop.owner,
+    _conclude(
+        actor, revision, action="revision", approve=approve, reason=reason,
+        approve_item=catalog.approve_revision, refuse_item=catalog.reject_revision,
+        state=_revision_state, owner=product.shop.owner,
+        approved=(
             _("Your changes to %(name)s are approved", name=product.name),
             _("The listing now shows your changes."),
-        )
-    else:
-        catalog.reject_revision(revision, reason=reason or "")
-        _tell_seller(
-            product.shop.owner,
+        ),
+        refused=(
             _("Your changes to %(name)s were not accepted", name=product.name),
-            _("Reason: %(reason)s", reason=revision.reason)
-            + "\n"
-            + _("The listing still shows its earlier version."),
-        )
-    record(
-        actor,
-        "revision.approve" if approve else "revision.reject",
-        revision,
-        before=before,
-        after=_revision_state(revision),
-        reason=revision.reason,
-    )
+            _("The listing still shows its earlier version."),
+        ),
+    )  # fmt: skip
     return revision
 
 
@@ -309,32 +304,20 @@ def decide_shop_revision(
     revision = _locked(ShopRevision, revision_id)
     if revision.status != RevisionStatus.PENDING:
         raise AlreadyDecided(_("This change has already been decided."))
-    before = _revision_state(revision)
     shop = revision.shop
-    if approve:
-        shops.approve_shop_revision(revision)
-        _tell_seller(
-            shop.owner,
+    _conclude(
+        actor, revision, action="shop_revision", approve=approve, reason=reason,
+        approve_item=shops.approve_shop_revision, refuse_item=shops.reject_shop_revision,
+        state=_revision_state, owner=shop.owner,
+        approved=(
             _("The new details of %(name)s are approved", name=shop.name),
             _("Shoppers now see the shop's new name and details."),
-        )
-    else:
-        shops.reject_shop_revision(revision, reason=reason or "")
-        _tell_seller(
-            shop.owner,
+        ),
+        refused=(
             _("The new details of %(name)s were not accepted", name=shop.name),
-            _("Reason: %(reason)s", reason=revision.reason)
-            + "\n"
-            + _("Shoppers still see the approved name and details."),
-        )
-    record(
-        actor,
-        "shop_revision.approve" if approve else "shop_revision.reject",
-        revision,
-        before=before,
-        after=_revision_state(revision),
-        reason=revision.reason,
-    )
+            _("Shoppers still see the approved name and details."),
+        ),
+    )  # fmt: skip
     return revision
 
 
