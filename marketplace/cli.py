@@ -7,6 +7,7 @@ from flask import Flask
 from marketplace.accounts import cli as accounts_cli
 from marketplace.catalog import cli as catalog_cli
 from marketplace.demo import cli as demo_cli
+from marketplace.media import cli as media_cli
 from marketplace.search import cli as search_cli
 from marketplace.shops import cli as shops_cli
 
@@ -17,3 +18,4 @@ def register_commands(app: Flask) -> None:
     catalog_cli.register_commands(app)
     search_cli.register_commands(app)
     demo_cli.register_commands(app)
+    media_cli.register_commands(app)

@@ -160,17 +160,14 @@ def ocop_products(limit: int) -> list[Product]:
     return list(db.session.scalars(with_cards(sorted_by(query, Sort.NEWEST)).limit(limit)).unique())
 
 
-def seller_products(shop: Shop) -> list[Product]:
-    """Every listing of ``shop`` but deleted ones, newest first (the dashboard)."""
-    return list(
-        db.session.scalars(
-            with_cards(
-                select(Product)
-                .where(Product.shop_id == shop.id, Product.status != ProductStatus.DELETED)
-                .order_by(Product.updated_at.desc(), Product.id.desc())
-            )
-        ).unique()
+def seller_products(shop: Shop, *, page: int, per_page: int) -> Page[Product]:
+    """One page of ``shop``'s listings but deleted ones, last changed first (the dashboard)."""
+    query = with_cards(
+        select(Product)
+        .where(Product.shop_id == shop.id, Product.status != ProductStatus.DELETED)
+        .order_by(Product.updated_at.desc(), Product.id.desc())
     )
+    return paginate(query, page=page, per_page=per_page)
 
 
 def owned_product(product_id: int, owner: User) -> Product:

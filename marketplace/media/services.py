@@ -7,6 +7,7 @@ import io
 import os
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -379,3 +380,29 @@ def private_download(document: Document) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def prune_orphans(*, older_than_hours: float = 24, dry_run: bool = False) -> list[str]:
+    """Delete stored files no row points at; return their keys.
+
+    Files are stored before their rows commit (a form is checked, its pictures converted,
+    then the transaction commits), so a failed commit leaves files behind. Only files older
+    than ``older_than_hours`` go: a younger one may belong to a request still running.
+    """
+    moment = time.time() - older_than_hours * 3600
+    image_hashes = set(db.session.scalars(select(Image.sha256)))
+    document_keys = set(db.session.scalars(select(Document.storage_key)))
+    storage = get_storage()
+    orphans = []
+    for key in storage.keys_stored_before(moment):
+        if key.startswith(PUBLIC_PREFIX):
+            referenced = key.rsplit("/", 1)[-1].split("-", 1)[0] in image_hashes
+        elif key.startswith(PRIVATE_PREFIX):
+            referenced = key in document_keys
+        else:
+            continue  # not ours
+        if not referenced:
+            orphans.append(key)
+            if not dry_run:
+                storage.delete(key)
+    return sorted(orphans)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -70,6 +70,9 @@ class Storage(Protocol):
     def delete(self, key: str) -> None:
         """Remove ``key``; removing a missing key is not an error."""
 
+    def keys_stored_before(self, moment: float) -> Iterator[str]:
+        """Every key last written before ``moment`` (seconds since the epoch)."""
+
 
 class LocalStorage:
     """Files under ``root``, written through a temp file and ``os.replace``."""
@@ -113,6 +116,12 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def keys_stored_before(self, moment: float) -> Iterator[str]:
+        for path in self.root.rglob("*"):
+            # Temp files of writes in progress start with a dot and are never keys.
+            if path.is_file() and not path.name.startswith(".") and path.stat().st_mtime < moment:
+                yield path.relative_to(self.root).as_posix()
 
 
 StorageFactory = Callable[[Flask], Storage]

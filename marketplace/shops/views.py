@@ -39,6 +39,7 @@ def assisted_mode() -> dict[str, object]:
 
 
 STOREFRONT_PAGE_SIZE = 24
+DASHBOARD_PAGE_SIZE = 30
 
 
 def _uploaded(field_data: object) -> FileStorage | None:
@@ -238,13 +239,15 @@ def dashboard() -> ResponseReturnValue:
     shop = services.shop_of(acting.seller())
     if shop is None:
         return render_template("shops/dashboard.html", shop=None, products=[], revisions={})
-    products = catalog_queries.seller_products(shop)
-    revisions = catalog_queries.revisions_by_product(products)
+    page = catalog_queries.seller_products(
+        shop, page=clamp_page(request.args.get("page")), per_page=DASHBOARD_PAGE_SIZE
+    )
     return render_template(
         "shops/dashboard.html",
         shop=shop,
-        products=products,
-        revisions=revisions,
+        page=page,
+        products=page.items,
+        revisions=catalog_queries.revisions_by_product(page.items),
         decisions=moderation.decisions_for_shop(shop),
         shop_revision=services.latest_shop_revision(shop),
     )

@@ -266,3 +266,23 @@ def test_a_refused_shop_form_keeps_no_uploaded_document(client, app):
     assert response.status_code == 400
     media_dir = Path(app.config["MEDIA_DIR"])
     assert not any(path.is_file() for path in media_dir.rglob("*"))
+
+
+def test_the_dashboard_shows_a_large_shop_a_page_at_a_time(client):
+    from marketplace.catalog import services as catalog
+    from tests.factories import product_input
+
+    shop = make_shop()
+    for number in range(35):
+        catalog.create_product(shop, product_input(name=f"Khô cá số {number:02d}"), [])
+    db.session.commit()
+    log_in(client, shop.owner)
+
+    first = client.get("/seller").get_data(as_text=True)
+    second = client.get("/seller?page=2").get_data(as_text=True)
+
+    assert first.count('class="seller-product"') == 30
+    assert second.count('class="seller-product"') == 5
+    assert "(35)" in first and "Trang 1 / 2" in first
+    shown = {n for n in range(35) if f"Khô cá số {n:02d}" in first + second}
+    assert shown == set(range(35))
