@@ -21,11 +21,11 @@ from marketplace.moderation.models import Report, ReportReason, Resolution
 from marketplace.shops.models import Shop, ShopStatus
 
 REPORT_REASONS = {
-    ReportReason.COUNTERFEIT: _l("Counterfeit or imitation goods"),
+    ReportReason.COUNTERFEIT: services.REJECTION_REASONS["counterfeit"],
     ReportReason.WRONG_INFORMATION: _l("Wrong information"),
     ReportReason.PROHIBITED: _l("Prohibited goods"),
-    ReportReason.OFFENSIVE: _l("Offensive content"),
-    ReportReason.OTHER: _l("Other"),
+    ReportReason.OFFENSIVE: services.REJECTION_REASONS["offensive"],
+    ReportReason.OTHER: services.REJECTION_REASONS["other"],
 }
 MAX_DETAILS = 1000
 TARGETS = {"product": Product, "shop": Shop}

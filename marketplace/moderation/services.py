@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
@@ -65,21 +65,30 @@ def reason_text(code: str | None, details: str | None) -> str:
     return f"{label}. {details}"[:500] if details else label
 
 
+Target = Shop | ShopRevision | Product | ProductRevision | User
+
+
 def record(
     actor: User | None,
     action: str,
-    target: Shop | Product | ProductRevision | User,
+    target: Target | tuple[str, int],
     *,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reason: str | None = None,
     on_behalf_of: Shop | None = None,
 ) -> AuditEntry:
+    """Add one entry to the audit log; ``target`` is a row, or a (type, id) pair for what
+    is not one (an import of the OCOP list)."""
+    if isinstance(target, tuple):
+        target_type, target_id = target
+    else:
+        target_type, target_id = TARGET_TYPES[type(target)], target.id
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         action=action,
-        target_type=TARGET_TYPES[type(target)],
-        target_id=target.id,
+        target_type=target_type,
+        target_id=target_id,
         before=before,
         after=after,
         reason=reason,
@@ -181,21 +190,47 @@ def revision_queue() -> list[ProductRevision]:
     )
 
 
-def rejections_of_shop(shop: Shop) -> int:
-    """How often this shop's listings and edits were refused (the seller's history)."""
+def _about_shop(shop: Shop) -> ColumnElement[bool]:
+    """Audit entries about ``shop``: the shop, its changes, its listings and their edits."""
     product_ids = select(Product.id).where(Product.shop_id == shop.id)
     revision_ids = select(ProductRevision.id).where(ProductRevision.product_id.in_(product_ids))
+    shop_revision_ids = select(ShopRevision.id).where(ShopRevision.shop_id == shop.id)
+    return or_(
+        (AuditEntry.target_type == "shop") & (AuditEntry.target_id == shop.id),
+        (AuditEntry.target_type == "shop_revision") & AuditEntry.target_id.in_(shop_revision_ids),
+        (AuditEntry.target_type == "product") & AuditEntry.target_id.in_(product_ids),
+        (AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revision_ids),
+    )
+
+
+def rejections_of_shop(shop: Shop) -> int:
+    """How often this shop's listings and edits were refused (the seller's history)."""
     query = select(db.func.count(AuditEntry.id)).where(
-        AuditEntry.action.in_(("product.reject", "revision.reject")),
-        (
-            (AuditEntry.target_type == "product") & AuditEntry.target_id.in_(product_ids)
-            | (AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revision_ids)
-        ),
+        AuditEntry.action.in_(("product.reject", "revision.reject")), _about_shop(shop)
     )
     return db.session.scalar(query) or 0
 
 
 # -- decisions ---------------------------------------------------------------------------
+
+
+def _change(
+    actor: User | None,
+    item: Target,
+    action: str,
+    apply: Callable[[], object],
+    state: Callable[[Any], dict[str, Any]],
+    *,
+    reason: str | None = None,
+    tell: tuple[User, str, str] | None = None,
+) -> None:
+    """Apply one change to a locked item, record it with the state before and after, and
+    (once it commits) tell the seller ``tell``: owner, subject, body."""
+    before = state(item)
+    apply()
+    record(actor, action, item, before=before, after=state(item), reason=reason)
+    if tell is not None:
+        _tell_seller(*tell)
 
 
 def _conclude(
@@ -212,21 +247,16 @@ def _conclude(
     approved: tuple[str, str],
     refused: tuple[str, str],
 ) -> None:
-    """What every decision shares once its item is locked and known to be waiting: apply
-    it, tell the seller (with the reason of a refusal), record it."""
-    before = state(item)
+    """What every decision shares once its item is locked and known to be waiting."""
     if approve:
-        approve_item(item)
-        subject, body = approved
-    else:
-        refuse_item(item, reason=reason or "")
-        subject, body = refused
-    after = state(item)
-    if not approve:
-        body = _("Reason: %(reason)s", reason=after["reason"]) + "\n" + body
-    _tell_seller(owner, subject, body)
-    verdict = "approve" if approve else "reject"
-    record(actor, f"{action}.{verdict}", item, before=before, after=after, reason=after["reason"])
+        _change(actor, item, f"{action}.approve", lambda: approve_item(item), state,
+                tell=(owner, *approved))  # fmt: skip
+        return
+    reason = (reason or "").strip()[:500]
+    subject, body = refused
+    body = _("Reason: %(reason)s", reason=reason) + "\n" + body
+    _change(actor, item, f"{action}.reject", lambda: refuse_item(item, reason=reason), state,
+            reason=reason, tell=(owner, subject, body))  # fmt: skip
 
 
 def decide_shop(
@@ -366,29 +396,31 @@ def decide_many(
 def hide_product(actor: User | None, product_id: int, *, reason: str) -> Product:
     """Take a published listing off every page, search and channel; the seller is told."""
     product = _locked(Product, product_id)
-    before = _product_state(product)
-    catalog.hide_product(product, reason=reason)
-    record(actor, "product.hide", product, before=before, after=_product_state(product),
-           reason=product.status_reason)  # fmt: skip
-    _tell_seller(
-        product.shop.owner,
-        _("Your listing %(name)s has been hidden", name=product.name),
-        _("Reason: %(reason)s", reason=product.status_reason),
-    )
+    reason = reason.strip()[:500]
+    _change(
+        actor, product, "product.hide", lambda: catalog.hide_product(product, reason=reason),
+        _product_state, reason=reason,
+        tell=(
+            product.shop.owner,
+            _("Your listing %(name)s has been hidden", name=product.name),
+            _("Reason: %(reason)s", reason=reason),
+        ),
+    )  # fmt: skip
     return product
 
 
 def unhide_product(actor: User | None, product_id: int) -> Product:
     product = _locked(Product, product_id)
     _check_shop_not_suspended(product)
-    before = _product_state(product)
-    catalog.unhide_product(product)
-    record(actor, "product.unhide", product, before=before, after=_product_state(product))
-    _tell_seller(
-        product.shop.owner,
-        _("Your listing %(name)s is shown again", name=product.name),
-        _("The listing is published: shoppers can find it now."),
-    )
+    _change(
+        actor, product, "product.unhide", lambda: catalog.unhide_product(product),
+        _product_state,
+        tell=(
+            product.shop.owner,
+            _("Your listing %(name)s is shown again", name=product.name),
+            _("The listing is published: shoppers can find it now."),
+        ),
+    )  # fmt: skip
     return product
 
 
@@ -396,15 +428,16 @@ def suspend_shop(actor: User | None, shop_id: int, *, reason: str) -> Shop:
     """Hide a shop and all its listings. Listings keep their own states, so reinstating
     brings back exactly those that were published, and nothing else."""
     shop = _locked(Shop, shop_id)
-    before = _shop_state(shop)
-    shops.suspend_shop(shop, reason=reason)
-    record(actor, "shop.suspend", shop, before=before, after=_shop_state(shop),
-           reason=shop.status_reason)  # fmt: skip
-    _tell_seller(
-        shop.owner,
-        _("Your shop %(name)s has been suspended", name=shop.name),
-        _("Reason: %(reason)s", reason=shop.status_reason),
-    )
+    reason = reason.strip()[:500]
+    _change(
+        actor, shop, "shop.suspend", lambda: shops.suspend_shop(shop, reason=reason),
+        _shop_state, reason=reason,
+        tell=(
+            shop.owner,
+            _("Your shop %(name)s has been suspended", name=shop.name),
+            _("Reason: %(reason)s", reason=reason),
+        ),
+    )  # fmt: skip
     return shop
 
 
@@ -412,23 +445,21 @@ def reinstate_shop(actor: User | None, shop_id: int) -> Shop:
     shop = _locked(Shop, shop_id)
     if shop.owner.is_banned:
         raise ModerationError(_("The owner's account is banned: unban it first."))
-    before = _shop_state(shop)
-    shops.reinstate_shop(shop)
-    record(actor, "shop.reinstate", shop, before=before, after=_shop_state(shop))
-    _tell_seller(
-        shop.owner,
-        _("Your shop %(name)s is open again", name=shop.name),
-        _("Your shop is open: shoppers can now see it and its listings."),
-    )
+    _change(
+        actor, shop, "shop.reinstate", lambda: shops.reinstate_shop(shop), _shop_state,
+        tell=(
+            shop.owner,
+            _("Your shop %(name)s is open again", name=shop.name),
+            _("Your shop is open: shoppers can now see it and its listings."),
+        ),
+    )  # fmt: skip
     return shop
 
 
 def set_trusted(actor: User | None, shop_id: int, *, trusted: bool) -> Shop:
     shop = _locked(Shop, shop_id)
-    before = _shop_state(shop)
-    shops.set_trusted(shop, trusted)
-    record(actor, "shop.trust" if trusted else "shop.untrust", shop, before=before,
-           after=_shop_state(shop))  # fmt: skip
+    action = "shop.trust" if trusted else "shop.untrust"
+    _change(actor, shop, action, lambda: shops.set_trusted(shop, trusted), _shop_state)
     return shop
 
 
@@ -443,9 +474,9 @@ def ban_user(actor: User | None, user_id: int, *, reason: str) -> User:
         raise ModerationError(_("An administrator cannot be banned."))
     if user.is_banned:
         raise AlreadyDecided(_("This member is already banned."))
-    before = _user_state(user)
-    accounts.ban_member(user, reason=reason)
-    record(actor, "user.ban", user, before=before, after=_user_state(user), reason=reason)
+    reason = reason.strip()[:500]
+    _change(actor, user, "user.ban", lambda: accounts.ban_member(user, reason=reason),
+            _user_state, reason=reason)  # fmt: skip
     shop = shops.shop_of(user)
     if shop is not None and shop.status == ShopStatus.APPROVED:
         suspend_shop(actor, shop.id, reason=reason)
@@ -459,9 +490,7 @@ def unban_user(actor: User | None, user_id: int) -> User:
     user = _locked(User, user_id)
     if not user.is_banned:
         raise AlreadyDecided(_("This member is not banned."))
-    before = _user_state(user)
-    accounts.unban_member(user)
-    record(actor, "user.unban", user, before=before, after=_user_state(user))
+    _change(actor, user, "user.unban", lambda: accounts.unban_member(user), _user_state)
     return user
 
 
@@ -492,21 +521,12 @@ def record_assisted(actor: User, member: User, what: str) -> None:
 
 def import_ocop_list(actor: User, content: bytes) -> ocop.ImportOutcome:
     outcome = ocop.import_list(content)
-    db.session.add(
-        AuditEntry(
-            actor_id=actor.id,
-            action="ocop.import",
-            target_type="ocop",
-            target_id=0,
-            before=None,
-            after={
-                "added": outcome.added,
-                "updated": outcome.updated,
-                "verified_listings": outcome.verified_listings,
-            },
-        )
-    )
-    db.session.flush()
+    after = {
+        "added": outcome.added,
+        "updated": outcome.updated,
+        "verified_listings": outcome.verified_listings,
+    }
+    record(actor, "ocop.import", ("ocop", 0), before=None, after=after)
     return outcome
 
 
@@ -552,43 +572,39 @@ class Decision:
 
 def decisions_for_shop(shop: Shop, limit: int = 20) -> list[Decision]:
     """Admins' decisions on a shop, its listings and their edits, newest first."""
-    products = dict(
-        db.session.execute(select(Product.id, Product.name).where(Product.shop_id == shop.id)).all()
+    entries = list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(_about_shop(shop), AuditEntry.action.not_like("reports.%"))
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
     )
-    revisions = dict(
+    # Names only for the listings these entries are about.
+    revision_ids = {e.target_id for e in entries if e.target_type == "revision"}
+    product_of_revision = dict(
         db.session.execute(
             select(ProductRevision.id, ProductRevision.product_id).where(
-                ProductRevision.product_id.in_(products)
+                ProductRevision.id.in_(revision_ids)
             )
         ).all()
     )
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .where(
-            ((AuditEntry.target_type == "shop") & (AuditEntry.target_id == shop.id))
-            | (
-                (AuditEntry.target_type == "shop_revision")
-                & AuditEntry.target_id.in_(
-                    select(ShopRevision.id).where(ShopRevision.shop_id == shop.id)
-                )
-            )
-            | ((AuditEntry.target_type == "product") & AuditEntry.target_id.in_(products))
-            | ((AuditEntry.target_type == "revision") & AuditEntry.target_id.in_(revisions)),
-            AuditEntry.action.not_like("reports.%"),
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
+    product_ids = {e.target_id for e in entries if e.target_type == "product"}
+    product_ids |= set(product_of_revision.values())
+    names = dict(
+        db.session.execute(
+            select(Product.id, Product.name).where(Product.id.in_(product_ids))
+        ).all()
     )
-    decisions = []
-    for entry in entries:
+
+    def subject(entry: AuditEntry) -> str:
         if entry.target_type in ("shop", "shop_revision"):
-            subject = shop.name
-        elif entry.target_type == "product":
-            subject = products[entry.target_id]
-        else:
-            subject = products[revisions[entry.target_id]]
-        decisions.append(Decision(entry, subject))
-    return decisions
+            return shop.name
+        if entry.target_type == "revision":
+            return names.get(product_of_revision.get(entry.target_id), "")
+        return names.get(entry.target_id, "")
+
+    return [Decision(entry, subject(entry)) for entry in entries]
 
 
 # -- finding things -------------------------------------------------------------------------
@@ -599,7 +615,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def find_shops(text: str, status: str | None):
+def find_shops(text: str, status: str | None) -> Select[tuple[Shop]]:
     query = select(Shop).order_by(Shop.id.desc())
     if text:
         query = query.where(Shop.name.ilike(_like(text), escape="\\") | (Shop.slug == text))
@@ -608,7 +624,7 @@ def find_shops(text: str, status: str | None):
     return query
 
 
-def find_products(text: str, status: str | None):
+def find_products(text: str, status: str | None) -> Select[tuple[Product]]:
     query = select(Product).order_by(Product.id.desc())
     if text:
         query = query.where(Product.name.ilike(_like(text), escape="\\"))
@@ -617,7 +633,7 @@ def find_products(text: str, status: str | None):
     return query
 
 
-def find_users(text: str):
+def find_users(text: str) -> Select[tuple[User]]:
     query = select(User).order_by(User.id.desc())
     if text:
         query = query.where(
@@ -629,7 +645,7 @@ def find_users(text: str):
 
 def audit_entries(
     *, target_type: str | None = None, target_id: int | None = None, actor_id: int | None = None
-):
+) -> Select[tuple[AuditEntry]]:
     """The audit log, newest first, narrowed to a target or an admin."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if target_type:

@@ -163,35 +163,25 @@ def dashboard() -> ResponseReturnValue:
 
 # -- queues and decisions -----------------------------------------------------------------
 
-KINDS = {
-    "shop": (Shop, "admin.shop_queue", "admin.shop"),
-    "shop_revision": (ShopRevision, "admin.shop_queue", "admin.shop_revision"),
-    "product": (Product, "admin.product_queue", "admin.product"),
-    "revision": (ProductRevision, "admin.product_queue", "admin.revision"),
-}
-
-
-def _queue_of(kind: str) -> list:
-    if kind == "shop":
-        return services.shop_queue()
-    if kind == "shop_revision":
-        return services.shop_revision_queue()
-    if kind == "product":
-        return services.product_queue()
-    return services.revision_queue()
+# kind → its queue, the queue's page, an item's page, and the kind to go on with when
+# none of it waits (a listing's edits after the listings, a shop's changes after the shops).
+KINDS: dict[str, tuple[Callable[[], list], str, str, str]] = {
+    "shop": (services.shop_queue, "admin.shop_queue", "admin.shop", "shop_revision"),
+    "shop_revision": (
+        services.shop_revision_queue, "admin.shop_queue", "admin.shop_revision", "shop"
+    ),
+    "product": (services.product_queue, "admin.product_queue", "admin.product", "revision"),
+    "revision": (services.revision_queue, "admin.product_queue", "admin.revision", "product"),
+}  # fmt: skip
 
 
 def _next_item(kind: str) -> str:
-    """Where to go after a decision: the next waiting item of the kind, else its queue."""
-    _model, queue_endpoint, item_endpoint = KINDS[kind]
-    waiting = _queue_of(kind)
-    if waiting:
-        return url_for(item_endpoint, item_id=waiting[0].id)
-    if kind == "revision" and services.product_queue():
-        return url_for("admin.product", item_id=services.product_queue()[0].id)
-    if kind == "shop_revision" and services.shop_queue():
-        return url_for("admin.shop", item_id=services.shop_queue()[0].id)
-    return url_for(queue_endpoint)
+    """Where to go after a decision: the next waiting item, else the queue's page."""
+    for candidate in (kind, KINDS[kind][3]):
+        queue, _queue_page, item_page, _then = KINDS[candidate]
+        if waiting := queue():
+            return url_for(item_page, item_id=waiting[0].id)
+    return url_for(KINDS[kind][1])
 
 
 def _decide(kind: str, item_id: int) -> ResponseReturnValue:
@@ -258,6 +248,7 @@ def shop_queue() -> ResponseReturnValue:
     )
 
 
+# One per shops.services.REVIEWED_FIELDS.
 SHOP_FIELD_LABELS = {
     "name": _l("Shop name"),
     "business_type": _l("Business type"),
@@ -270,18 +261,11 @@ SHOP_FIELD_LABELS = {
 @bp.get("/shop-revisions/<id:item_id>")
 def shop_revision(item_id: int) -> ResponseReturnValue:
     revision = db.session.get(ShopRevision, item_id) or abort(404)
-    live = {name: getattr(revision.shop, name) for name in SHOP_FIELD_LABELS}
-    live["business_type"] = str(live["business_type"])
-    changes = {
-        name: (live[name], revision.content.get(name))
-        for name in SHOP_FIELD_LABELS
-        if live[name] != revision.content.get(name)
-    }
     return render_template(
         "admin/shop_revision.html",
         revision=revision,
         shop=revision.shop,
-        changes=changes,
+        changes=shops.shop_revision_changes(revision),
         labels=SHOP_FIELD_LABELS,
         form=DecisionForm(),
     )

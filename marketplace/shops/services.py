@@ -325,6 +325,16 @@ def update_shop(
     return staged
 
 
+def shop_revision_changes(revision: ShopRevision) -> dict[str, tuple[object, object]]:
+    """What a staged change changes: each reviewed field's live value beside the proposed."""
+    live = _reviewed_state(revision.shop)
+    return {
+        name: (live[name], revision.content.get(name))
+        for name in REVIEWED_FIELDS
+        if live[name] != revision.content.get(name)
+    }
+
+
 def approve_shop_revision(revision: ShopRevision) -> None:
     """Swap the staged name and legal details into the live shop."""
     if revision.status != RevisionStatus.PENDING:
