@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings (tests pass a dict)."""
     from marketplace.config import load_config
+    from marketplace.core.logs import configure_logging
 
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
     app = Flask(
@@ -24,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    configure_logging(app)
     # JSON answers carry Vietnamese as UTF-8 text, readable in curl and logs, not \u escapes.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     trust_proxies(app)
@@ -49,7 +51,11 @@ def init_extensions(app: Flask) -> None:
     from marketplace.core.health import check_database, register_health_check
     from marketplace.core.i18n import register_template_helpers, select_locale
     from marketplace.core.pagecache import init_page_cache
-    from marketplace.core.security import register_request_limits, register_security_headers
+    from marketplace.core.security import (
+        register_private_pages,
+        register_request_limits,
+        register_security_headers,
+    )
     from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.media.storage import init_media
     from marketplace.search.services import init_search
@@ -75,6 +81,7 @@ def init_extensions(app: Flask) -> None:
     init_search(app)
     register_template_helpers(app)
     register_security_headers(app)
+    register_private_pages(app)
     register_health_check(app, "database", check_database)
     register_write_transactions(app)
 

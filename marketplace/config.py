@@ -12,11 +12,13 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 PRODUCTION_ENVS = frozenset({"production", "prod"})
 MIN_SECRET_KEY_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(RuntimeError):
@@ -70,6 +72,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Links in mails are built from this, never from the request's Host header.
         "SITE_URL": (os.environ.get("SITE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "TRUSTED_HOSTS": _env_list("TRUSTED_HOSTS"),
+        # The app's own log lines (mails without MAIL_SERVER among them) go to stderr.
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").strip().upper(),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _env_int("MAX_FORM_MEMORY_SIZE", 512 * 1024),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", production),
@@ -146,12 +150,32 @@ def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    # Counters every worker sees: Redis when configured, else the app's own database.
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or (
-        app.config["REDIS_URL"] or "memory://"
+        app.config["REDIS_URL"] or "marketplace+db://"
     )
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _stored_secret_key(instance_path)
     check_config(app.config)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def trusted_hosts(config: dict[str, Any]) -> list[str] | None:
+    """The Host headers the app answers to: SITE_URL's host and loopback unless set.
+
+    Werkzeug builds redirects (``/media//x`` → ``/media/x``) from the Host header, so a
+    forged Host must be refused rather than echoed into a Location. ``*`` allows any.
+    """
+    hosts = config.get("TRUSTED_HOSTS")
+    if hosts == ["*"]:
+        return None
+    if hosts:
+        return list(hosts)
+    site_host = urlsplit(config["SITE_URL"]).hostname
+    return list(dict.fromkeys([h for h in (site_host, *LOOPBACK_HOSTS) if h]))
 
 
 def _stored_secret_key(instance_path: Path) -> str:
@@ -173,7 +197,11 @@ def _stored_secret_key(instance_path: Path) -> str:
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Raise ``ConfigError`` when production settings are unsafe."""
+    """Raise ``ConfigError`` when settings are unusable, or unsafe in production."""
+    if config.get("LOG_LEVEL") not in LOG_LEVELS:
+        raise ConfigError(
+            f"LOG_LEVEL is {config.get('LOG_LEVEL')!r}; use one of {', '.join(LOG_LEVELS)}."
+        )
     if not config.get("PRODUCTION"):
         return
     if config.get("DEBUG"):

@@ -8,6 +8,7 @@ from marketplace.catalog.models import (
     ProductRevision,
 )
 from marketplace.core.pagecache import CacheGeneration
+from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
 from marketplace.search.models import SearchPending
@@ -22,6 +23,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "ProductRevision",
+    "RateLimitEntry",
     "Report",
     "Role",
     "SearchPending",

@@ -28,11 +28,14 @@ def main() -> int:
     for message in catalog:
         if not message.id:
             continue
-        if message.id in table:
-            message.string = table[message.id]
+        # A plural message is keyed by its singular: Vietnamese has one form for all counts.
+        plural = isinstance(message.id, tuple | list)
+        key = message.id[0] if plural else message.id
+        if key in table:
+            message.string = (table[key],) if plural else table[key]
             message.flags.discard("fuzzy")
-        elif not message.string:
-            missing.append(message.id)
+        elif not any(message.string) if plural else not message.string:
+            missing.append(key)
     with PO.open("wb") as handle:
         write_po(handle, catalog, width=100, omit_header=False, no_location=True)
     for msgid in missing:

@@ -19,7 +19,7 @@ from marketplace.accounts.passwords import burn_verification_time, hash_password
 from marketplace.core.errors import DomainError
 from marketplace.core.mail import send_mail
 from marketplace.core.models import utcnow
-from marketplace.core.text import normalise
+from marketplace.core.text import clean_line, has_visible_text
 from marketplace.extensions import db
 
 MAX_PASSWORD_LENGTH = 256
@@ -110,8 +110,8 @@ def check_password_strength(password: str, *, email: str = "") -> None:
 
 
 def _clean_name(full_name: str) -> str:
-    name = " ".join(normalise(full_name).split())
-    if not name:
+    name = clean_line(full_name)
+    if not has_visible_text(name):
         raise AccountError(_("Enter your full name."))
     if len(name) > 120:
         raise AccountError(_("The name is too long (at most 120 characters)."))
@@ -179,7 +179,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
 
 def _set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    end_sessions(user)
 
 
 def update_profile(user: User, *, full_name: str, phone: str) -> None:
@@ -274,13 +274,22 @@ def grant_seller(user: User) -> None:
         user.role = Role.SELLER
 
 
+def end_sessions(user: User) -> None:
+    """Log the member out on every device: sessions and remember-me cookies stop working.
+
+    Log-out does this, so a copied session cookie is worth nothing once its owner has
+    logged out (the session lives in a signed cookie the server cannot take back).
+    """
+    user.session_token = new_session_token()
+
+
 def ban_member(user: User, *, reason: str) -> None:
     """Lock the account and end all its sessions."""
     if not reason.strip():
         raise AccountError(_("Give a reason for the ban."))
     user.banned_at = utcnow()
     user.ban_reason = reason.strip()[:500]
-    user.session_token = new_session_token()
+    end_sessions(user)
 
 
 def unban_member(user: User) -> None:

@@ -64,11 +64,11 @@ def _config_limit(name: str) -> Callable[[], str]:
 
 
 def _too_many_logins() -> str:
-    return _("Too many failed log-in attempts. Please wait 15 minutes and try again.")
+    return _("Too many failed log-in attempts.")
 
 
 def _too_many_attempts() -> str:
-    return _("Too many attempts. Please wait a while and try again.")
+    return _("Too many attempts.")
 
 
 # Only failed attempts count (deduct_when), so members who type the right password are
@@ -141,6 +141,9 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("catalog.home"))
@@ -205,7 +208,7 @@ def change_password() -> ResponseReturnValue:
 @limiter.limit(
     _config_limit("RESET_RATE_LIMIT"),
     methods=["POST"],
-    error_message=lambda: _("Too many reset requests. Please try again in an hour."),
+    error_message=lambda: _("Too many reset requests."),
 )
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()

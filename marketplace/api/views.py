@@ -46,11 +46,10 @@ def product_item(product: Product) -> dict[str, Any]:
 
 
 def _paging() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", DEFAULT_PER_PAGE))
-    except ValueError:
-        raise params.BadParameter("page", "page and per_page are whole numbers") from None
+    page = params.whole_number(request.args, "page")
+    per_page = params.whole_number(request.args, "per_page")
+    page = 1 if page is None else page
+    per_page = DEFAULT_PER_PAGE if per_page is None else per_page
     if not 1 <= page <= 10_000:
         raise params.BadParameter("page", "page is between 1 and 10000")
     if not 1 <= per_page <= MAX_PER_PAGE:

@@ -34,9 +34,9 @@ class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[required(), max_length(150)])
     category_id = SelectField(_l("Category"), coerce=int)
     description_md = TextAreaField(_l("Description"), validators=[Optional(), max_length(5000)])
-    price_vnd = WholeNumberField(_l("Price (₫)"), validators=[input_required()])
+    price_vnd = WholeNumberField(_l("Price (₫)"), validators=[input_required()], money=True)
     compare_at_price_vnd = WholeNumberField(
-        _l("Price before discount (₫)"), validators=[Optional()]
+        _l("Price before discount (₫)"), validators=[Optional()], money=True
     )
     stock = WholeNumberField(
         _l("In stock"),
@@ -106,7 +106,7 @@ class ProductForm(Form):
 
 
 class QuickEditForm(Form):
-    price_vnd = WholeNumberField(_l("Price (₫)"), validators=[input_required()])
+    price_vnd = WholeNumberField(_l("Price (₫)"), validators=[input_required()], money=True)
     stock = WholeNumberField(
         _l("In stock"),
         validators=[

@@ -14,7 +14,7 @@ from marketplace.catalog.models import OcopCertificate, Product
 from marketplace.core import pagecache
 from marketplace.core.errors import DomainError
 from marketplace.core.models import utcnow
-from marketplace.core.text import fold
+from marketplace.core.text import fold, normalise
 from marketplace.extensions import db
 
 MAX_ROWS = 20_000
@@ -66,7 +66,7 @@ def _parse(rows: list[list[str]], year_now: int) -> tuple[list[dict], list[str]]
     if len(rows) > MAX_ROWS:
         return [], [_("The file has more than %(count)s rows.", count=MAX_ROWS)]
     for line, row in enumerate(rows, start=first_line):
-        cells = [cell.strip() for cell in row] + [""] * 5
+        cells = [normalise(cell).strip() for cell in row] + [""] * 5
         number, product, producer, stars, year = cells[:5]
         key = certificate_key(number)
         if not key or len(number) > 50 or len(key) > 50:
@@ -85,7 +85,7 @@ def _parse(rows: list[list[str]], year_now: int) -> tuple[list[dict], list[str]]
         if stars not in ("3", "4", "5"):
             problems.append(_("Line %(line)s: stars must be 3, 4 or 5.", line=line))
             continue
-        if not year.isdigit() or not FIRST_YEAR <= int(year) <= year_now:
+        if not re.fullmatch(r"[0-9]{4}", year) or not FIRST_YEAR <= int(year) <= year_now:
             problems.append(_("Line %(line)s: the year is not valid.", line=line))
             continue
         seen.add(key)

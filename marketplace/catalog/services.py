@@ -6,7 +6,6 @@ import enum
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -29,7 +28,8 @@ from marketplace.catalog.models import (
 from marketplace.core.errors import DomainError
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import utcnow
-from marketplace.core.text import normalise, slugify
+from marketplace.core.text import clean_line, has_visible_text, normalise, slugify
+from marketplace.core.urls import InvalidWebAddress, check_web_url
 from marketplace.extensions import db
 from marketplace.media.models import Image
 from marketplace.shops.models import Shop, ShopStatus
@@ -173,21 +173,18 @@ def _clean_ocop(data: ProductInput) -> dict[str, Any]:
 
 
 def _clean_url(url: str | None) -> str | None:
-    url = (url or "").strip()
-    if not url:
+    if not (url or "").strip():
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or len(url) > 500:
-        raise InvalidProduct(
-            _("Give a full web address starting with https://."), field="traceability_url"
-        )
-    return url
+    try:
+        return check_web_url(url or "")
+    except InvalidWebAddress as error:
+        raise InvalidProduct(str(error), field="traceability_url") from None
 
 
 def clean_input(data: ProductInput) -> dict[str, Any]:
     """Return the listing's fields, checked and normalised, or raise ``InvalidProduct``."""
-    name = " ".join(normalise(data.name).split())
-    if not name or len(name) > 150:
+    name = clean_line(data.name)
+    if not has_visible_text(name) or len(name) > 150:
         raise InvalidProduct(_("Give the product a name (at most 150 characters)."), "name")
     category = db.session.get(Category, data.category_id)
     if category is None or category.children:

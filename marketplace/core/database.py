@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from sqlalchemy import event
 
 from marketplace.extensions import db
@@ -71,3 +71,13 @@ def register_write_transactions(app: Flask) -> None:
     def writers_begin_immediately() -> None:
         if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
             begin_write_transaction()
+
+    @app.after_request
+    def release_the_write_lock(response: Response) -> Response:
+        # What the view did not commit is rolled back at teardown anyway; ending it now,
+        # before the earlier-registered after-request hooks run, lets those that write on
+        # connections of their own (failed log-ins counted by the rate limiter) go on
+        # instead of waiting for this request's SQLite write lock.
+        if db.session().in_transaction():
+            db.session.rollback()
+        return response

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from marketplace.extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +80,23 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return response
 
 
+def _rate_limit_message(error: RateLimitExceeded) -> str:
+    """The limit's own words, then when the next attempt will be allowed."""
+    breached = limiter.current_limit
+    seconds = breached.reset_at - time.time() if breached is not None else 60
+    minutes = max(1, math.ceil(seconds / 60))
+    return " ".join(
+        [
+            str(error.description),
+            ngettext(
+                "Please try again in %(num)d minute.",
+                "Please try again in %(num)d minutes.",
+                minutes,
+            ),
+        ]
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Turn every HTTP error and unexpected exception into a page without traceback."""
 
@@ -94,7 +116,7 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response:
         status = error.code or 500
         # Rate limits carry their own message (Flask-Limiter's error_message); others use ours.
-        message = error.description if isinstance(error, RateLimitExceeded) else None
+        message = _rate_limit_message(error) if isinstance(error, RateLimitExceeded) else None
         response = error_response(status, message, code=error.name.lower().replace(" ", "_"))
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import Field, IntegerField, PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 from wtforms.widgets import TextInput
+
+from marketplace.core.numbers import NumberFormatError, parse_optional_number
+from marketplace.core.text import has_visible_text, normalise
 
 # WTForms ships no Vietnamese catalog: the messages its fields and validators produce by
 # themselves are listed here so extraction puts them in ours.
@@ -42,16 +44,52 @@ class _BabelTranslations:
 _TRANSLATIONS = _BabelTranslations()
 
 
+def _nfc(value: object) -> object:
+    return normalise(value) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
-    """Every form of the app: CSRF from Flask-WTF, messages in Vietnamese or English."""
+    """Every form of the app: CSRF from Flask-WTF, messages in Vietnamese or English.
+
+    Text fields are normalised to NFC as they are read, before any length check: a
+    Vietnamese name typed in NFD has a quarter more code points than the same name in NFC.
+    Passwords are left exactly as typed (their hashes were made from the raw text).
+    """
 
     class Meta:
         def get_translations(self, form: Any) -> _BabelTranslations:
             return _TRANSLATIONS
 
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                field.filters = (_nfc, *field.filters)
+            return field
+
+
+class _Required(DataRequired):
+    """DataRequired that also treats text showing nothing (zero-width, lone marks) as empty."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and field.data and not has_visible_text(field.data):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+        super().__call__(form, field)
+
+
+def form_problem(form: Form) -> str:
+    """What to tell someone whose form was refused: the first field's label and error.
+
+    For a button form whose only field is the CSRF token, that is an expired form.
+    """
+    for field in form:
+        if field.errors and field.name != "csrf_token":
+            return f"{field.label.text}: {field.errors[0]}"
+    return str(_l("Your form expired. Please send it again."))
+
 
 def required() -> DataRequired:
-    return DataRequired(message=_l("This field is required."))
+    return _Required(message=_l("This field is required."))
 
 
 def input_required() -> InputRequired:
@@ -63,23 +101,28 @@ def max_length(limit: int) -> Length:
     return Length(max=limit, message=_l("At most %(max)d characters."))
 
 
-_GROUPING = re.compile(r"[\s.,₫đĐ]|vnd|VND")
-
-
 class WholeNumberField(IntegerField):
-    """An integer typed as people write prices: ``150.000``, ``150 000 ₫``, ``1,200,000``.
+    """A whole number typed as people write it: ``150000``, ``150.000``, ``150 000``.
 
-    Vietnamese group thousands with dots, so a dot is never a decimal point here. Rendered
-    as a text box (with a numeric keypad on phones): a number box refuses "150.000".
+    ``money=True`` also takes a trailing ``₫``. Parsed by ``core.numbers`` (commas and
+    decimals are refused with a message saying how to write the number). Rendered as a
+    text box with a numeric keypad on phones: a number box refuses "150.000".
     """
 
     widget = TextInput()
 
+    def __init__(self, *args: Any, money: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.money = money
+
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist:
-            cleaned = _GROUPING.sub("", str(valuelist[0]))
-            valuelist = [cleaned] if cleaned else []
-        super().process_formdata(valuelist)
+        if not valuelist:
+            return
+        try:
+            self.data = parse_optional_number(str(valuelist[0]), money=self.money)
+        except NumberFormatError as error:
+            self.data = None
+            raise ValueError(str(error)) from error
 
 
 def choices(

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, abort, current_app, has_request_context, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    session,
+    url_for,
+)
+from flask_login import user_logged_in, user_logged_out
 from werkzeug.routing import BaseConverter, ValidationError
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
@@ -95,6 +107,44 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+# Every page under these shows a member's own data, whoever asks (log-in pages included).
+_PRIVATE_PATH = re.compile(r"/(?:account|seller|admin)(?:[/.]|$)")
+PRIVATE_CACHE_CONTROL = "private, no-store"
+
+
+def _shows_member_data() -> bool:
+    """True when this request looked at a logged-in member (the layout shows their name)."""
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated)
+
+
+def register_private_pages(app: Flask) -> None:
+    """Keep personal pages out of every shared and browser cache.
+
+    A page is personal when it lives under /account, /seller or /admin, or when it was made for a
+    logged-in member: it could not show their data without loading them. Public media and
+    static files never load the member, so they stay cacheable.
+    """
+
+    @app.after_request
+    def no_store_personal_pages(response: Response) -> Response:
+        if _PRIVATE_PATH.match(request.path) or _shows_member_data():
+            response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+            response.headers.pop("Expires", None)
+        return response
+
+
+def renew_csrf_secret(*_args: object, **_kwargs: object) -> None:
+    """Start a new CSRF secret: at log-in and log-out the session changes hands."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+
+
+user_logged_in.connect(renew_csrf_secret)
+user_logged_out.connect(renew_csrf_secret)
 
 
 def is_safe_redirect(target: str | None) -> bool:

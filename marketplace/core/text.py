@@ -16,6 +16,20 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def has_visible_text(text: str) -> bool:
+    """Return True when ``text`` shows something: a letter, digit, punctuation or symbol.
+
+    Zero-width characters, combining marks on their own and spaces show nothing, so a
+    name made only of them would be an invisible name.
+    """
+    return any(unicodedata.category(ch)[0] in "LNPS" for ch in text)
+
+
+def clean_line(text: str) -> str:
+    """Return one line of text in NFC with runs of white space made single spaces."""
+    return " ".join(normalise(text).split())
+
+
 def fold(text: str) -> str:
     """Return ``text`` lower-cased without diacritics: "Đặc sản Cà Mau" → "dac san ca mau"."""
     lowered = unicodedata.normalize("NFC", text).lower().translate(_D_FOLD)

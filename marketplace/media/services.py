@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from flask import Response, current_app, g, has_app_context, url_for
+from flask import (
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
@@ -23,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from marketplace.core.errors import DomainError
+from marketplace.core.money import format_vnd_number
 from marketplace.extensions import db
 from marketplace.media.models import Document, Image
 from marketplace.media.storage import PRIVATE_PREFIX, PUBLIC_PREFIX, get_storage
@@ -30,6 +39,16 @@ from marketplace.media.storage import PRIVATE_PREFIX, PUBLIC_PREFIX, get_storage
 DERIVATIVE_WIDTHS = (1200, 600, 200)
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
+# Decoding cost grows with rows as well as pixels (a 1 × 20 000 000 PNG took 6 s), so the
+# shape is bounded too, from the header, before anything is decoded.
+DEFAULT_MAX_SIDE = 16_000
+DEFAULT_MAX_ASPECT_RATIO = 10
+# Pixels one request may decode, all its pictures together (a JPEG counts at the reduced
+# size it is decoded at): three 40 MP PNGs, or eight 12 MP phone photos with room to spare.
+DEFAULT_MAX_REQUEST_PIXELS = 120_000_000
+# Resize in two steps (a fast integer reduce, then Lanczos over at most 3× the target):
+# a single Lanczos pass over a 20 000 px side took 4.6 s; the result looks the same.
+RESIZE_REDUCING_GAP = 3.0
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 WEBP_QUALITY = 80
 WEBP_METHOD = 4
@@ -119,6 +138,42 @@ def _too_many_pixels(limit: int) -> ImageTooLarge:
     )
 
 
+def _bad_shape(max_side: int, max_ratio: int) -> ImageTooLarge:
+    return ImageTooLarge(
+        _(
+            "This image's shape is not usable: its sides must be at most %(side)s pixels, "
+            "and the long side at most %(ratio)s times the short one.",
+            side=format_vnd_number(max_side),
+            ratio=max_ratio,
+        )
+    )
+
+
+def _too_many_for_one_request(limit: int) -> ImageTooLarge:
+    return ImageTooLarge(
+        _(
+            "These pictures are too large to process together (at most %(limit)s megapixels "
+            "in one form). Send fewer pictures now and add the others afterwards.",
+            limit=_format_number(limit / 1_000_000),
+        )
+    )
+
+
+def _charge_request_pixels(pixels: int) -> None:
+    """Count ``pixels`` about to be decoded against this request's budget."""
+    if not has_request_context():
+        return  # the shell (demo seed, imports) has no worker to protect
+    limit = _setting("MEDIA_MAX_REQUEST_PIXELS", DEFAULT_MAX_REQUEST_PIXELS)
+    # Kept in the request's environ, not in g: an app context can outlive a request.
+    used = request.environ.get(_DECODED_PIXELS, 0) + pixels
+    if used > limit:
+        raise _too_many_for_one_request(limit)
+    request.environ[_DECODED_PIXELS] = used
+
+
+_DECODED_PIXELS = "marketplace.media.decoded_pixels"
+
+
 def _looks_supported(content: bytes) -> bool:
     """Return True when ``content`` starts like a JPEG, PNG or WebP file."""
     if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
@@ -143,6 +198,10 @@ def _open(content: bytes, formats: tuple[str, ...], max_pixels: int) -> PILImage
         raise _corrupt()
     if width * height > max_pixels:
         raise _too_many_pixels(max_pixels)
+    max_side = _setting("MEDIA_MAX_SIDE", DEFAULT_MAX_SIDE)
+    max_ratio = _setting("MEDIA_MAX_ASPECT_RATIO", DEFAULT_MAX_ASPECT_RATIO)
+    if max(width, height) > max_side or max(width, height) > max_ratio * min(width, height):
+        raise _bad_shape(max_side, max_ratio)
     return im
 
 
@@ -166,7 +225,7 @@ def _scaled(im: PILImage.Image, width: int) -> PILImage.Image:
     if scale >= 1.0:
         return im
     size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
-    return im.resize(size, PILImage.Resampling.LANCZOS)
+    return im.resize(size, PILImage.Resampling.LANCZOS, reducing_gap=RESIZE_REDUCING_GAP)
 
 
 def _encode_webp(im: PILImage.Image) -> bytes:
@@ -176,31 +235,47 @@ def _encode_webp(im: PILImage.Image) -> bytes:
     return buffer.getvalue()
 
 
-def process_image(data: bytes | BinaryIO) -> ProcessedImage:
-    """Check an uploaded picture and make its WebP derivatives; touch no file or row.
+@dataclass
+class _Opened:
+    """An upload whose header passed the checks, opened but not decoded yet."""
 
-    JPEG, PNG and WebP are recognised by content, never by name. The picture is turned
-    upright by its EXIF orientation, flattened onto white, stripped of all metadata and
-    scaled to each of ``DERIVATIVE_WIDTHS`` (never enlarged), each size from the last.
-    """
+    content: bytes
+    im: PILImage.Image
+    width: int
+    height: int
+
+    @property
+    def decoded_pixels(self) -> int:
+        return self.im.width * self.im.height
+
+
+def _inspect(data: bytes | BinaryIO) -> _Opened:
+    """Read an upload and check its header: format, pixels, shape. Decodes nothing."""
     content = _read_upload(data, ImageTooLarge)
-    max_pixels = _setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS)
-    largest = DERIVATIVE_WIDTHS[0]
-    im = _open(content, IMAGE_FORMATS, max_pixels)
+    im = _open(content, IMAGE_FORMATS, _setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    width, height = im.size
+    if im.format == "JPEG":
+        # Decode at 1/2, 1/4 or 1/8 scale when that still covers the largest size.
+        largest = DERIVATIVE_WIDTHS[0]
+        im.draft("RGB", (largest, largest))
+    return _Opened(content, im, width, height)
+
+
+def _convert(opened: _Opened) -> ProcessedImage:
+    """Decode an inspected upload and make its WebP derivatives."""
+    im = opened.im
+    width, height = opened.width, opened.height
     try:
         original_format = im.format or ""
-        width, height = im.size
+        im.load()
+        # Read after decoding: a PNG may keep its EXIF after the pixels.
         if im.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
             width, height = height, width
-        if original_format == "JPEG":
-            # Decode at 1/2, 1/4 or 1/8 scale when that still covers the largest size.
-            im.draft("RGB", (largest, largest))
-        im.load()
         # In place: a 40 MP PNG is 120 MB decoded, and a copy per step adds up.
         ImageOps.exif_transpose(im, in_place=True)
         picture = _to_rgb(im)
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise _too_many_pixels(max_pixels) from None
+        raise _too_many_pixels(_setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise _corrupt() from error
     finally:
@@ -218,13 +293,56 @@ def process_image(data: bytes | BinaryIO) -> ProcessedImage:
         previous_size, previous_target = picture.size, target
 
     return ProcessedImage(
-        sha256=hashlib.sha256(derivatives[largest]).hexdigest(),
+        sha256=hashlib.sha256(derivatives[DERIVATIVE_WIDTHS[0]]).hexdigest(),
         width=width,
         height=height,
         format=original_format,
-        size_bytes=len(content),
+        size_bytes=len(opened.content),
         derivatives=derivatives,
     )
+
+
+def process_image(data: bytes | BinaryIO) -> ProcessedImage:
+    """Check an uploaded picture and make its WebP derivatives; touch no file or row.
+
+    JPEG, PNG and WebP are recognised by content, never by name. The header is checked
+    (format, pixels, shape, and the request's pixel budget) before anything is decoded.
+    The picture is turned upright by its EXIF orientation, flattened onto white, stripped
+    of all metadata and scaled to each of ``DERIVATIVE_WIDTHS`` (never enlarged), each
+    size from the last.
+    """
+    return process_images([("", data)])[0]
+
+
+def process_images(uploads: list[tuple[str, bytes | BinaryIO]]) -> list[ProcessedImage]:
+    """``process_image`` for several ``(filename, data)`` uploads, all headers first.
+
+    Every header is checked, and the pictures' decoding cost counted against the
+    request's budget, before the first is decoded: a form the budget refuses costs
+    milliseconds. A bad file's ``MediaError`` names it.
+    """
+    opened: list[_Opened] = []
+    try:
+        for filename, data in uploads:
+            try:
+                opened.append(_inspect(data))
+            except MediaError as error:
+                raise _named(error, filename) from error
+        _charge_request_pixels(sum(item.decoded_pixels for item in opened))
+        processed = []
+        for (filename, _data), item in zip(uploads, opened, strict=True):
+            try:
+                processed.append(_convert(item))
+            except MediaError as error:
+                raise _named(error, filename) from error
+        return processed
+    finally:
+        for item in opened:
+            item.im.close()
+
+
+def _named(error: MediaError, filename: str) -> MediaError:
+    return type(error)(f"{filename}: {error}") if filename else error
 
 
 def derivative_key(sha256: str, width: int) -> str:
@@ -285,13 +403,7 @@ def ingest_images(uploads: list[tuple[str, bytes | BinaryIO]]) -> list[Image]:
     A bad file raises its ``MediaError`` (its message names the file) before anything is
     written, so a form with one broken picture saves nothing.
     """
-    processed = []
-    for filename, data in uploads:
-        try:
-            processed.append(process_image(data))
-        except MediaError as error:
-            raise type(error)(f"{filename}: {error}") from error
-    return [save_image(item) for item in processed]
+    return [save_image(item) for item in process_images(uploads)]
 
 
 def image_url(image: Image, width: int = 600) -> str:

@@ -40,6 +40,7 @@ from marketplace.catalog.models import (
     ProductStatus,
 )
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.forms import form_problem
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import local_today, utcnow
 from marketplace.core.pagination import clamp_page, paginate
@@ -184,10 +185,19 @@ def _next_item(kind: str) -> str:
     return url_for(KINDS[kind][1])
 
 
+def _decision_problem(form: DecisionForm) -> str | None:
+    """Why a decision form cannot be acted on, in words naming the field; None when it can."""
+    if not form.validate_on_submit():
+        return form_problem(form)
+    if form.decision.data not in DECISIONS:
+        return _("Press Approve or Refuse.")
+    return None
+
+
 def _decide(kind: str, item_id: int) -> ResponseReturnValue:
     form = DecisionForm()
-    if not form.validate_on_submit() or form.decision.data not in DECISIONS:
-        flash(_("Your form expired. Please send it again."), "error")
+    if problem := _decision_problem(form):
+        flash(problem, "error")
         return redirect(url_for(KINDS[kind][2], item_id=item_id))
     approve = form.decision.data == "approve"
     try:
@@ -212,8 +222,8 @@ def _decide(kind: str, item_id: int) -> ResponseReturnValue:
 def _bulk(kind: str) -> ResponseReturnValue:
     form = BulkDecisionForm()
     queue = url_for(KINDS[kind][1])
-    if not form.validate_on_submit() or form.decision.data not in DECISIONS:
-        flash(_("Your form expired. Please send it again."), "error")
+    if problem := _decision_problem(form):
+        flash(problem, "error")
         return redirect(queue)
     if not form.ids.data:
         flash(_("Tick the items to decide first."), "error")
@@ -235,6 +245,8 @@ def _bulk(kind: str) -> ResponseReturnValue:
             _("%(count)s had already been decided by someone else.", count=len(outcome.skipped)),
             "error",
         )
+    if outcome.missing:
+        flash(_("%(count)s do not exist.", count=len(outcome.missing)), "error")
     return redirect(queue)
 
 
@@ -417,7 +429,7 @@ def _act(kind: str, item_id: int, action: str) -> ResponseReturnValue:
     page = url_for(ITEM_PAGES[kind], item_id=item_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash(_("Your form expired. Please send it again."), "error")
+        flash(form_problem(form), "error")
         return redirect(page)
     try:
         if needs_reason:
@@ -518,7 +530,7 @@ def start_assisting(item_id: int) -> ResponseReturnValue:
     form = DecisionForm()
     member = db.session.get(User, item_id) or abort(404)
     if not form.validate_on_submit():
-        flash(_("Your form expired. Please send it again."), "error")
+        flash(form_problem(form), "error")
         return redirect(url_for("admin.user", item_id=item_id))
     try:
         services.start_assisting(current_user, member)
@@ -590,7 +602,7 @@ def _target_page(target: Product | Shop) -> str:
     lambda: current_app.config["REPORT_RATE_LIMIT"],
     key_func=_visitor,
     methods=["POST"],
-    error_message=lambda: _("You have sent many reports. Please wait a while and try again."),
+    error_message=lambda: _("You have sent many reports."),
 )
 def report(kind: str, target_id: int) -> ResponseReturnValue:
     try:
@@ -629,8 +641,11 @@ def report_queue() -> ResponseReturnValue:
 @bp.post("/reports/<any(product, shop):target_type>/<id:target_id>/resolve")
 def resolve_reports(target_type: str, target_id: int) -> ResponseReturnValue:
     form = ResolveForm()
-    if not form.validate_on_submit() or form.resolution.data not in set(Resolution):
-        flash(_("Your form expired. Please send it again."), "error")
+    if not form.validate_on_submit():
+        flash(form_problem(form), "error")
+        return redirect(url_for("admin.report_queue"))
+    if form.resolution.data not in set(Resolution):
+        flash(_("Choose what to do about the reports."), "error")
         return redirect(url_for("admin.report_queue"))
     try:
         closed = reports.resolve(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from marketplace.catalog import queries as catalog_queries
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.numbers import NumberFormatError, parse_optional_number
 from marketplace.extensions import db
 from marketplace.search.backend import SearchFilters, Sort
 from marketplace.shops.models import Shop, ShopStatus
@@ -21,13 +22,19 @@ class BadParameter(DomainError):
         self.name = name
 
 
-def _number(args: Mapping[str, str], name: str) -> int | None:
-    raw = (args.get(name) or "").strip().replace(".", "")
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 10:
-        raise BadParameter(name, f"{name} must be a whole number")
-    return int(raw)
+def whole_number(args: Mapping[str, str], name: str, *, money: bool = False) -> int | None:
+    """The whole number (ASCII digits, dots grouping thousands) in ``args[name]``, or None."""
+    try:
+        value = parse_optional_number(args.get(name), money=money)
+    except NumberFormatError:
+        raise BadParameter(name, f"{name} must be a whole number") from None
+    if value is not None and value > MAX_NUMBER:
+        raise BadParameter(name, f"{name} is at most {MAX_NUMBER}")
+    return value
+
+
+# Prices stop at 1 000 000 000 đ; a bigger bound would only overflow the database's integers.
+MAX_NUMBER = 9_999_999_999
 
 
 def parse_filters(args: Mapping[str, str]) -> SearchFilters:
@@ -46,15 +53,16 @@ def parse_filters(args: Mapping[str, str]) -> SearchFilters:
         )
         if shop_id is None:
             raise BadParameter("shop", f"no shop {shop_slug!r}")
-    ocop = _number(args, "ocop")
+    ocop = whole_number(args, "ocop")
     if ocop is not None and ocop not in (3, 4, 5):
         raise BadParameter("ocop", "ocop is a minimum number of stars: 3, 4 or 5")
-    min_price, max_price = _number(args, "min_price"), _number(args, "max_price")
+    min_price = whole_number(args, "min_price", money=True)
+    max_price = whole_number(args, "max_price", money=True)
     if min_price is not None and max_price is not None and min_price > max_price:
         raise BadParameter("max_price", "max_price is below min_price")
     return SearchFilters(
         category_ids=category_ids,
-        province_code=_number(args, "province"),
+        province_code=whole_number(args, "province"),
         shop_id=shop_id,
         min_ocop_stars=ocop,
         min_price_vnd=min_price,

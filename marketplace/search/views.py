@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from marketplace.catalog import queries as catalog_queries
@@ -94,7 +95,7 @@ def results() -> ResponseReturnValue:
 
 
 @bp.get("/search/suggest")
-@limiter.limit("120 per minute")
+@limiter.limit("120 per minute", error_message=lambda: _("Too many searches."))
 def suggest() -> ResponseReturnValue:
     products = services.suggestions(request.args.get("q", ""))
     return jsonify(

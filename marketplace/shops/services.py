@@ -13,7 +13,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.core.errors import DomainError
 from marketplace.core.models import RevisionStatus, utcnow
-from marketplace.core.text import normalise, slugify
+from marketplace.core.text import clean_line, has_visible_text, normalise, slugify
 from marketplace.extensions import db
 from marketplace.media.models import Document, Image
 from marketplace.shops import places
@@ -170,8 +170,8 @@ def unique_slug(name: str) -> str:
 
 
 def _clean_details(details: ShopDetails, shop: Shop | None) -> dict[str, object]:
-    name = " ".join(normalise(details.name).split())
-    if not name:
+    name = clean_line(details.name)
+    if not has_visible_text(name):
         raise ShopError(_("Enter the shop's name."))
     check_address(details.province_code, details.commune_code)
     tax_code, id_number = check_legal_profile(

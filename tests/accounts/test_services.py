@@ -147,6 +147,14 @@ def test_banning_ends_every_session_and_the_loader_refuses_it(app):
     assert services.load_user(user.get_id()) is None  # banned, even with the new token
 
 
+def test_a_full_name_that_shows_nothing_is_refused(app):
+    with pytest.raises(services.AccountError):
+        services.register_member(
+            email="an@example.com", password=DEFAULT_PASSWORD, full_name="\ufeff\u200b",
+            phone="0912 345 678",
+        )  # fmt: skip
+
+
 def test_ban_needs_a_reason(app):
     user = make_user()
 

@@ -57,6 +57,10 @@ def test_a_new_listing_is_a_draft_with_rendered_description(app):
         ({"traceability_url": "javascript:alert(1)"}, "traceability_url"),
         ({"traceability_url": "ftp://example.vn/a"}, "traceability_url"),
         ({"description_md": "x" * 5001}, "description_md"),
+        ({"name": "\u200b\u200c\u200d"}, "name"),
+        ({"name": "\u0301\u0309"}, "name"),
+        ({"traceability_url": "http://["}, "traceability_url"),
+        ({"traceability_url": "https://[::1"}, "traceability_url"),
     ],
 )
 def test_invalid_fields_are_refused_with_the_field_named(app, fields, field):

@@ -1,6 +1,7 @@
 import io
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from tests.factories import (
     make_product,
     make_shop,
 )
+from tests.media.pictures import png_header_only
 
 
 def jpeg_upload(name="ca-loc.jpg", size=(800, 600)):
@@ -286,7 +288,7 @@ def test_a_seller_lists_a_product_with_a_photo_and_submits_it(client):
     ("fields", "message"),
     [
         ({"price_vnd": "0"}, "1 ₫"),
-        ({"price_vnd": "abc"}, "số nguyên"),
+        ({"price_vnd": "abc"}, "số đồng chẵn"),
         ({"compare_at_price_vnd": "1.000.000"}, "giá trước khi giảm"),
         ({"stock": "-3"}, "âm"),
         ({"category_id": "999999"}, "Lựa chọn không hợp lệ"),
@@ -325,6 +327,66 @@ def test_a_bad_photo_saves_nothing(client, content, message):
     assert response.status_code == 400
     assert "anh.jpg" in response.get_data(as_text=True)
     assert message in response.get_data(as_text=True)
+    assert count_products() == 0
+
+
+def test_six_one_pixel_wide_pngs_get_a_form_error_and_save_nothing(client, app):
+    shop = make_shop()
+    log_in(client, shop.owner)
+    strip = png_header_only(1, 20_000_000)  # the shape that kept a worker busy for 31.7 s
+
+    response = submit_form(
+        client,
+        "/seller/products/new",
+        {**product_form(), "photos": [(io.BytesIO(strip), f"dai-{i}.png") for i in range(6)]},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "dai-0.png" in html and "Kích thước ảnh này không dùng được" in html
+    assert count_products() == 0
+    assert not list(Path(app.config["MEDIA_DIR"]).rglob("*.webp"))
+
+
+def test_pictures_over_the_request_budget_get_a_form_error(client):
+    shop = make_shop()
+    log_in(client, shop.owner)
+    big = png_header_only(6324, 6324)  # 40 MP each: four are over the 120 MP budget
+
+    response = submit_form(
+        client,
+        "/seller/products/new",
+        {**product_form(), "photos": [(io.BytesIO(big), f"to-{i}.png") for i in range(4)]},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert "quá lớn để xử lý cùng lúc" in response.get_data(as_text=True)
+    assert count_products() == 0
+
+
+def test_a_name_typed_in_nfd_is_measured_and_stored_in_nfc(client):
+    shop = make_shop()
+    log_in(client, shop.owner)
+    name = ("Mật ong rừng U Minh hạ nguyên chất " * 4)[:128].strip()
+    decomposed = unicodedata.normalize("NFD", name)
+    assert len(name) <= 150 < len(decomposed)
+
+    response = submit_form(client, "/seller/products/new", product_form(name=decomposed))
+
+    assert response.status_code == 302
+    assert db.session.scalar(select(Product.name)) == name
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", "\u0301\u0303", "\u200b \u0300 \ufeff"])
+def test_a_name_that_shows_nothing_is_refused(client, name):
+    shop = make_shop()
+    log_in(client, shop.owner)
+
+    response = submit_form(client, "/seller/products/new", product_form(name=name))
+
+    assert response.status_code == 400
     assert count_products() == 0
 
 
@@ -379,6 +441,59 @@ def test_quick_edit_sets_price_and_stock(client):
 
     db.session.refresh(product)
     assert (product.price_vnd, product.stock) == (399_000, 7)
+
+
+@pytest.mark.parametrize("price", ["150.000,00", "1,5", "150,000", "1.5", "²", "-150000"])
+def test_a_price_written_another_way_is_refused_not_guessed(client, price):
+    shop = make_shop()
+    log_in(client, shop.owner)
+
+    response = submit_form(client, "/seller/products/new", product_form(price_vnd=price))
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "150000, 150.000 hoặc 150 000" in html or "không được âm" in html
+    assert count_products() == 0
+
+
+@pytest.mark.parametrize("price", ["150.000 ₫", "150 000", "150000"])
+def test_a_price_written_as_vietnamese_write_it_is_saved(client, price):
+    shop = make_shop()
+    log_in(client, shop.owner)
+
+    response = submit_form(client, "/seller/products/new", product_form(price_vnd=price))
+
+    assert response.status_code == 302
+    assert db.session.scalar(select(Product.price_vnd)) == 150_000
+
+
+def test_quick_edit_refuses_a_price_with_a_decimal_part(client):
+    product = make_product()
+    before = product.price_vnd
+    log_in(client, product.shop.owner)
+
+    token = csrf_token_from(client.get("/seller").get_data(as_text=True))
+    response = client.post(
+        f"/seller/products/{product.id}/quick",
+        data={"csrf_token": token, "price_vnd": "150.000,00", "stock": "7"},
+        follow_redirects=True,
+    )
+
+    assert "150000, 150.000 hoặc 150 000" in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert product.price_vnd == before
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://[::1", "https://example.vn:99999/"])
+def test_a_broken_traceability_link_is_a_field_error(client, url):
+    shop = make_shop()
+    log_in(client, shop.owner)
+
+    response = submit_form(client, "/seller/products/new", product_form(traceability_url=url))
+
+    assert response.status_code == 400
+    assert "địa chỉ web đầy đủ" in response.get_data(as_text=True)
+    assert count_products() == 0
 
 
 def test_the_dashboard_shows_why_a_listing_was_rejected(client):

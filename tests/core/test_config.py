@@ -83,7 +83,8 @@ def test_defaults_put_the_sqlite_database_and_data_under_instance(build_app, tmp
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'marketplace.db'}"
     assert app.config["SEARCH_INDEX_DIR"] == str(instance / "search")
     assert app.config["MEDIA_DIR"] == str(instance / "media")
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Counters every worker process sees, in the app's own database.
+    assert app.config["RATELIMIT_STORAGE_URI"] == "marketplace+db://"
     assert app.config["MAX_CONTENT_LENGTH"] > 0
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -78,6 +78,23 @@ def test_bad_parameters_are_a_400_with_a_json_error(client, listings, query, cod
     assert response.json["error"]["message"]
 
 
+@pytest.mark.parametrize("name", ["min_price", "max_price", "province", "ocop", "page", "per_page"])
+@pytest.mark.parametrize("value", ["²", "①", "١٢", "１２", "1,5", "99999999999999999999"])
+def test_unicode_digits_and_huge_numbers_are_a_400_not_a_500(client, listings, name, value):
+    response = client.get("/api/v1/products", query_string={name: value})
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == f"invalid_{name}"
+
+
+@pytest.mark.parametrize("name", ["min_price", "max_price", "province", "ocop", "page"])
+def test_the_results_page_ignores_unicode_digits(client, listings, name):
+    response = client.get("/search", query_string={"q": "mat ong", name: "²"})
+
+    assert response.status_code == 200
+    assert "Mật ong rừng U Minh" in response.get_data(as_text=True)
+
+
 def test_hostile_text_is_just_text(client, listings):
     response = client.get("/api/v1/products", query_string={"q": 'name:[a TO z] "* OR 1=1'})
 

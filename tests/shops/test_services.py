@@ -167,6 +167,13 @@ def test_forbidden_transitions_raise(app, start, action):
         action(shop, **kwargs)
 
 
+def test_a_shop_name_that_shows_nothing_is_refused(app):
+    with pytest.raises(services.ShopError):
+        services.open_shop(
+            make_user(), shop_details(name="\u200b \u0301"), accepted_rules_version=RULES_VERSION
+        )
+
+
 def test_rejection_and_suspension_need_a_reason(app):
     shop = make_shop(status=ShopStatus.PENDING)
 

@@ -1,0 +1,78 @@
+"""Web addresses typed by people (traceability links) or admins (channel base URLs)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from urllib.parse import SplitResult, urlsplit
+
+import idna
+from flask_babel import lazy_gettext as _l
+
+MAX_URL_LENGTH = 500
+_IPV4_LIKE = re.compile(r"[0-9.]+")
+
+
+class InvalidWebAddress(ValueError):
+    """The text is not a full http(s) address; the message is safe to show."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _refuse() -> InvalidWebAddress:
+    return InvalidWebAddress(
+        _l("Give a full web address starting with https://, like https://example.vn/page.")
+    )
+
+
+def _valid_host(parts: SplitResult) -> bool:
+    host = parts.hostname or ""
+    if not host:
+        return False
+    try:
+        if "[" in parts.netloc:
+            ipaddress.IPv6Address(host)
+        elif _IPV4_LIKE.fullmatch(host):
+            ipaddress.IPv4Address(host)
+        else:
+            idna.encode(host, uts46=True)
+    except (ValueError, idna.IDNAError, UnicodeError):
+        return False
+    return True
+
+
+def split_web_url(text: str, *, max_length: int = MAX_URL_LENGTH) -> SplitResult:
+    """Return the parts of ``text`` when it is a usable http or https address.
+
+    The scheme is http or https, the host a valid domain name (IDN allowed) or IP address,
+    the port 1–65535, and there is no user name or password (``https://bank.vn@evil.example``
+    reads as the bank to people), no space and no control character. Raises
+    ``InvalidWebAddress`` otherwise; never lets ``urlsplit``'s own ValueError through.
+    """
+    url = unicodedata.normalize("NFC", text).strip()
+    if not url or len(url) > max_length:
+        raise _refuse()
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+        raise _refuse()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _refuse() from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _refuse()
+    if parts.username is not None or parts.password is not None:
+        raise _refuse()
+    if port is not None and not 1 <= port <= 65535:
+        raise _refuse()
+    if parts.netloc.endswith(":") or not _valid_host(parts):
+        raise _refuse()
+    return parts
+
+
+def check_web_url(text: str, *, max_length: int = MAX_URL_LENGTH) -> str:
+    """Return ``text`` (in NFC, trimmed) when it is a usable http or https address."""
+    split_web_url(text, max_length=max_length)
+    return unicodedata.normalize("NFC", text).strip()
