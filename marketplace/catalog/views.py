@@ -27,6 +27,7 @@ from marketplace.catalog.forms import OCOP_LEVEL_LABELS, ActionForm, ProductForm
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.errors import NotFound
 from marketplace.core.markup import plain_text
+from marketplace.core.numbers import NumberFormatError, parse_optional_number
 from marketplace.core.pagecache import cached_page
 from marketplace.core.pagination import clamp_page
 from marketplace.core.security import external_url
@@ -175,9 +176,10 @@ def _kept_images(images: list[Image]) -> list[Image]:
         if request.form.get(f"remove_image_{image.id}"):
             continue
         try:
-            position = int(request.form.get(f"image_position_{image.id}", index + 1))
-        except ValueError:
-            position = index + 1
+            chosen = parse_optional_number(request.form.get(f"image_position_{image.id}"))
+        except NumberFormatError:
+            chosen = None
+        position = index + 1 if chosen is None else chosen
         kept.append((position, index, image))
     return [image for _position, _index, image in sorted(kept, key=lambda row: row[:2])]
 

@@ -83,7 +83,7 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 def _rate_limit_message(error: RateLimitExceeded) -> str:
     """The limit's own words, then when the next attempt will be allowed."""
     breached = limiter.current_limit
-    seconds = breached.reset_at - time.time() if breached is not None else 60
+    seconds = breached.window.reset_time - time.time() if breached is not None else 60
     minutes = max(1, math.ceil(seconds / 60))
     return " ".join(
         [

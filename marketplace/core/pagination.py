@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 
+from marketplace.core.numbers import NumberFormatError, parse_whole_number
 from marketplace.extensions import db
 
 T = TypeVar("T")
@@ -38,8 +39,8 @@ class Page(Generic[T]):
 def clamp_page(value: object) -> int:
     """Return a page number from user input: anything odd becomes page 1."""
     try:
-        page = int(str(value))
-    except (TypeError, ValueError):
+        page = parse_whole_number(str(value))
+    except NumberFormatError:
         return 1
     return min(max(page, 1), MAX_PAGE)
 

@@ -68,8 +68,10 @@ def ensure_index() -> bool:
     """Rebuild the index if it is missing or cannot be opened; return True if it was."""
     try:
         backend().check()
-    except Exception:  # missing, half-written or unreadable: all mean "build it again"
-        log.warning("search index missing or unreadable; rebuilding it", exc_info=True)
+    except Exception as error:  # missing, half-written or unreadable: "build it again"
+        # A new instance has no index yet: worth a line, not a traceback.
+        log.warning("search index missing or unreadable (%s); rebuilding it", error)
+        log.debug("why the search index could not be opened", exc_info=True)
         rebuild_index()
         return True
     return False

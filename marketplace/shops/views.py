@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries as catalog_queries
+from marketplace.core.numbers import NumberFormatError, parse_whole_number
 from marketplace.core.pagecache import cached_page
 from marketplace.core.pagination import clamp_page
 from marketplace.extensions import db
@@ -270,8 +271,8 @@ def registration_document(shop_id: int) -> ResponseReturnValue:
 def communes() -> ResponseReturnValue:
     """The communes of a province, for the shop form's script."""
     try:
-        code = int(request.args.get("province", ""))
-    except ValueError:
+        code = parse_whole_number(request.args.get("province", ""))
+    except NumberFormatError:
         code = 0
     if places.province(code) is None:
         return jsonify(

@@ -612,3 +612,58 @@ def test_seed_demo_refuses_to_run_in_production(app):
     assert result.exit_code != 0
     assert "production" in result.output
     assert count_users() == 0
+
+
+def _copy_cookies(source, target):
+    for name in ("session", "remember_token"):
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def test_a_session_cookie_copied_before_log_out_is_worthless_after_it(app, client):
+    user = make_user(email="an@example.com")
+    assert log_in(client, "an@example.com", remember="y").status_code == 302
+    thief = app.test_client()
+    _copy_cookies(client, thief)
+    assert thief.get("/account").status_code == 200  # the copy works while logged in
+
+    home = client.get("/").get_data(as_text=True)
+    client.post("/account/logout", data={"csrf_token": csrf_token_from(home)})
+
+    assert thief.get("/account").status_code == 302
+    assert client.get("/account").status_code == 302
+    db.session.refresh(user)
+    assert services.load_user(f"{user.id}:{user.session_token}") is user  # can log in again
+    assert log_in(client, "an@example.com").status_code == 302
+
+
+def test_the_csrf_secret_is_renewed_at_log_in_and_log_out(client):
+    make_user(email="an@example.com")
+    client.get("/account/login")
+    with client.session_transaction() as session:
+        anonymous = session["csrf_token"]
+
+    log_in(client, "an@example.com")
+    client.get("/")
+    with client.session_transaction() as session:
+        member = session["csrf_token"]
+    home = client.get("/").get_data(as_text=True)
+    client.post("/account/logout", data={"csrf_token": csrf_token_from(home)})
+    client.get("/account/login")
+    with client.session_transaction() as session:
+        after = session["csrf_token"]
+
+    assert len({anonymous, member, after}) == 3
+
+
+def test_a_reset_request_without_a_mail_server_writes_the_mail_to_stderr(app, client, capsys):
+    make_user(email="an@example.com", full_name="Lê Thị Hoa")
+    app.config.update(MAIL_SERVER=None, SITE_URL="https://cho.example.vn")
+
+    submit_form(client, "/account/forgot", {"email": "an@example.com"})
+
+    logged = capsys.readouterr().err
+    assert "an@example.com" in logged
+    assert "Lê Thị Hoa" in logged
+    assert re.search(r"https://cho\.example\.vn/account/reset/\S+", logged)

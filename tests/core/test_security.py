@@ -2,7 +2,10 @@ import re
 
 import pytest
 
+from marketplace.accounts.models import Role
 from marketplace.core.security import is_safe_redirect, safe_next
+from tests.conftest import make_test_config
+from tests.factories import log_in, make_product, make_shop, make_user
 
 
 @pytest.mark.parametrize("path", ["/", "/healthz", "/account/login", "/no-such-page"])
@@ -113,3 +116,58 @@ def test_multipart_uploads_are_capped_at_max_content_length(client):
 def test_requests_for_untrusted_hosts_are_refused(client):
     assert client.get("/healthz", headers={"Host": "cho.example.vn"}).status_code == 200
     assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_a_forged_host_is_refused_by_default_so_redirects_cannot_name_it(client):
+    # Werkzeug's own redirect (merging slashes) is built from the Host header.
+    forged = client.get("/media//public/x.webp", headers={"Host": "evil.example"})
+    honest = client.get("/media//public/x.webp", headers={"Host": "127.0.0.1:5000"})
+
+    assert forged.status_code == 400
+    assert "evil.example" not in forged.headers.get("Location", "")
+    assert honest.status_code in (308, 404)
+    assert "evil.example" not in honest.headers.get("Location", "")
+
+
+def test_the_default_trusted_hosts_are_the_site_url_host_and_loopback(build_app, tmp_path):
+    config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}")
+    app = build_app({**config, "SITE_URL": "https://cho.example.vn", "TRUSTED_HOSTS": None})
+    client = app.test_client()
+
+    assert app.config["TRUSTED_HOSTS"][:2] == ["cho.example.vn", "127.0.0.1"]
+    assert client.get("/healthz", headers={"Host": "cho.example.vn"}).status_code != 400
+    assert client.get("/healthz", headers={"Host": "localhost:5000"}).status_code != 400
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/account", "/seller", "/admin/", "/admin/audit.csv", "/admin/report.csv"],
+)
+def test_personal_pages_are_never_stored_by_caches(app, client, path):
+    admin = make_user(role=Role.ADMIN)
+    make_shop(owner=admin)
+    log_in(client, admin)
+
+    response = client.get(path)
+
+    assert response.status_code == 200, path
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("path", ["/account/login", "/account/register", "/seller/products/new"])
+def test_pages_under_account_seller_and_admin_are_private_even_for_visitors(client, path):
+    assert client.get(path).headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_public_page_shown_to_a_member_is_private_but_stays_cacheable_for_visitors(app, client):
+    product = make_product(images=None)
+    page = f"/san-pham/{product.id}/{product.slug}"
+    visitor = client.get(page)
+    log_in(client, make_user(full_name="Lê Văn Tám"))
+    member = client.get(page)
+
+    assert visitor.status_code == member.status_code == 200
+    assert "no-store" not in visitor.headers.get("Cache-Control", "")
+    assert "<summary>Tám</summary>" in member.get_data(as_text=True)
+    assert member.headers["Cache-Control"] == "private, no-store"

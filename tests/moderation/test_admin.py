@@ -225,6 +225,48 @@ def test_bulk_decisions_skip_what_others_decided_and_mail_the_rest(app, admin, c
     assert response.status_code == 200
 
 
+def test_an_unknown_refusal_reason_is_named_not_called_an_expired_form(app, admin):
+    product = make_product(status=ProductStatus.PENDING)
+    client = log_in(app.test_client(), admin)
+    path = f"/admin/products/{product.id}"
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+
+    response = client.post(
+        f"{path}/decide",
+        data={"csrf_token": token, "decision": "reject", "reason": "khong-co"},
+        follow_redirects=True,
+    )
+
+    html = response.get_data(as_text=True)
+    assert "Lý do từ chối: Lựa chọn không hợp lệ." in html
+    assert "hết hạn" not in html
+    assert db.session.get(Product, product.id).status == ProductStatus.PENDING
+
+
+def test_bulk_ids_that_do_not_exist_are_said_not_to_exist_in_one_query(app, admin):
+    real = make_product(status=ProductStatus.PENDING)
+    client = log_in(app.test_client(), admin)
+    token = csrf_token_from(client.get("/admin/products").get_data(as_text=True))
+    ghosts = list(range(1_000_000, 1_005_000))
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.post(
+            "/admin/products/bulk",
+            data={"csrf_token": token, "decision": "approve", "ids": [real.id, *ghosts]},
+            follow_redirects=True,
+        )
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+
+    html = response.get_data(as_text=True)
+    assert "5000 mục không tồn tại." in html
+    assert "người khác quyết định" not in html
+    assert db.session.get(Product, real.id).status == ProductStatus.PUBLISHED
+    assert sum("FROM products" in sql for sql in statements) < 50
+
+
 def test_a_staged_edit_shows_before_and_after_and_approval_applies_it(app, admin):
     product = make_product(name="Mật ong rừng")
     catalog.update_product(

@@ -1,0 +1,104 @@
+"""The log-in limits hold as documented with several worker processes (issue 9, item 7).
+
+Each test starts two server processes on one database, as ``make run`` starts two
+gunicorn workers without Redis, and sends the attempts to both in turn.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import csrf_token_from, free_port
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def two_workers(app, tmp_path) -> Iterator[callable]:
+    """Start two server processes with ``settings``; yield a function that does so."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**settings: object) -> list[str]:
+        db_url = app.config["SQLALCHEMY_DATABASE_URI"]
+        urls = []
+        for worker in range(2):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.accounts.login_server", db_url,
+                 str(tmp_path / f"worker-{worker}"), str(port), json.dumps(settings)],
+                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            processes.append(process)
+            assert process.stdout.readline().strip() == "ready"
+            urls.append(f"http://127.0.0.1:{port}")
+        return urls
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def attempt(base: str, email: str, password: str) -> tuple[int, str]:
+    """One log-in from a new browser: load the form, send it; return status and page."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with opener.open(f"{base}/account/login", timeout=30) as page:
+        token = csrf_token_from(page.read().decode())
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password})
+    try:
+        with opener.open(f"{base}/account/login", data=body.encode(), timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_five_failures_per_email_hold_across_two_workers(app, two_workers):
+    make_user(email="an@example.com")
+    workers = two_workers()
+
+    statuses = [attempt(workers[n % 2], "an@example.com", "sai-roi-nhe")[0] for n in range(8)]
+    blocked_status, blocked_page = attempt(workers[0], "an@example.com", DEFAULT_PASSWORD)
+
+    assert statuses == [400] * 5 + [429] * 3
+    assert blocked_status == 429
+    assert "Bạn đã đăng nhập sai quá nhiều lần." in blocked_page
+    assert "Vui lòng thử lại sau 15 phút." in blocked_page
+
+
+def test_the_per_address_limit_counts_failures_only_and_says_when_to_retry(app, two_workers):
+    members = [make_user(email=f"member{n}@example.com") for n in range(3)]
+    workers = two_workers(LOGIN_RATE_LIMIT_PER_IP="4 per 15 minutes")
+
+    # Members behind one address (a school, an office) log in as often as they like.
+    successes = [
+        attempt(workers[n % 2], members[n % 3].email, DEFAULT_PASSWORD)[0] for n in range(6)
+    ]
+    failures = [
+        attempt(workers[n % 2], f"stranger{n}@example.com", "sai-roi-nhe")[0] for n in range(4)
+    ]
+    refused_status, refused_page = attempt(workers[1], members[0].email, DEFAULT_PASSWORD)
+
+    assert successes == [302] * 6
+    assert failures == [400] * 4
+    assert refused_status == 429
+    assert "Vui lòng thử lại sau 15 phút." in refused_page
