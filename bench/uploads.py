@@ -3,6 +3,9 @@
     .venv/bin/python bench/uploads.py
     .venv/bin/python bench/uploads.py --repeat 3
 
+It builds its data with the test factories, so it needs the dev extras (``make test``
+installs them into .venv).
+
 Each case is one POST of /seller/products/new with up to eight pictures, through the real
 app on a temporary SQLite database: the shapes that cost most to decode within the limits
 (square and long 40 MP PNGs, 12 MP phone JPEGs) and those refused from their header
@@ -66,6 +69,8 @@ def cases() -> list[tuple[str, list[bytes]]]:
         ("3 × PNG 6 324 × 6 324, 40 MP (the whole budget)", [square_40mp] * 3),
         ("3 × PNG 16 000 × 2 500, 40 MP (the whole budget)", [long_40mp] * 3),
         ("4 × PNG 16 000 × 1 600, aspect 10", [png(16000, 1600)] * 4),
+        ("7 × PNG 1 300 × 13 000, tall strips", [png(1300, 13000)] * 7),
+        ("4 × PNG 1 600 × 16 000, the tallest allowed", [png(1600, 16000)] * 4),
         # Eight would pass MAX_CONTENT_LENGTH (16 MiB) at 2–3 MB each.
         ("6 × JPEG 4 032 × 3 024, 12 MP phone photos", [phone] * 6),
         ("1 × PNG 6 324 × 6 324, 40 MP", [square_40mp]),

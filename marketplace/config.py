@@ -214,3 +214,7 @@ def check_config(config: dict[str, Any]) -> None:
         )
     if len(set(key)) < 10:
         raise ConfigError("Refusing to start: SECRET_KEY has too few distinct characters.")
+    if not config.get("MAIL_SERVER"):
+        # Without it mails go to the log, password-reset links included: fine on a
+        # developer's machine, a leak of working links in production.
+        raise ConfigError("Refusing to start: set MAIL_SERVER in production.")

@@ -274,6 +274,48 @@ def grant_seller(user: User) -> None:
         user.role = Role.SELLER
 
 
+# -- known devices: where a member has logged in before ------------------------------------
+
+_DEVICE_SALT = "known-device"
+DEVICE_COOKIE = "known_device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+_DEVICE_EMAILS = 5
+
+
+def _email_mark(email: str) -> str:
+    # A keyed digest, not the address: the cookie says nothing of who uses the device.
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def known_device_token(email: str, previous: str | None) -> str:
+    """The device cookie's value after ``email`` logged in on it (a few members may share it).
+
+    OWASP's "device cookies": a per-address lock-out, reached by someone guessing
+    passwords from a school's or an office's address, must not lock out the members who
+    have logged in from that device before.
+    """
+    marks = [_email_mark(email), *known_device_marks(previous)]
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+    return serializer.dumps(list(dict.fromkeys(marks))[:_DEVICE_EMAILS])
+
+
+def known_device_marks(token: str | None) -> list[str]:
+    if not token:
+        return []
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+    try:
+        marks = serializer.loads(token, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return []
+    return [mark for mark in marks if isinstance(mark, str)] if isinstance(marks, list) else []
+
+
+def is_known_device(token: str | None, email: str) -> bool:
+    """True when ``email``'s member has logged in on the device that sent ``token``."""
+    return bool(email) and _email_mark(email) in known_device_marks(token)
+
+
 def end_sessions(user: User) -> None:
     """Log the member out on every device: sessions and remember-me cookies stop working.
 

@@ -71,20 +71,27 @@ def _too_many_attempts() -> str:
     return _("Too many attempts.")
 
 
+def _known_device() -> bool:
+    return services.is_known_device(request.cookies.get(services.DEVICE_COOKIE), _submitted_email())
+
+
 # Only failed attempts count (deduct_when), so members who type the right password are
-# never slowed down; see LOGIN_RATE_LIMIT* in config.py for the three keys.
+# never slowed down; see LOGIN_RATE_LIMIT* in config.py for the three keys. The address's
+# limit spares members logging in from a device they have used before (services'
+# known_device_token), so a stranger guessing from a shared address locks out nobody.
 login_limits = [
     limiter.limit(
         _config_limit(setting),
         key_func=key,
         methods=["POST"],
         deduct_when=_attempt_failed,
+        exempt_when=exempt,
         error_message=_too_many_logins,
     )
-    for setting, key in (
-        ("LOGIN_RATE_LIMIT", _email_and_address),
-        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _email_only),
-        ("LOGIN_RATE_LIMIT_PER_IP", get_remote_address),
+    for setting, key, exempt in (
+        ("LOGIN_RATE_LIMIT", _email_and_address, None),
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", _email_only, None),
+        ("LOGIN_RATE_LIMIT_PER_IP", get_remote_address, _known_device),
     )
 ]
 
@@ -134,7 +141,19 @@ def login() -> ResponseReturnValue:
         else:
             db.session.commit()
             login_user(user, remember=form.remember.data)
-            return redirect(_after_login_target())
+            response = redirect(_after_login_target())
+            response.set_cookie(
+                services.DEVICE_COOKIE,
+                services.known_device_token(
+                    user.email, request.cookies.get(services.DEVICE_COOKIE)
+                ),
+                max_age=services.DEVICE_MAX_AGE,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+                samesite="Lax",
+                path=url_for("accounts.login"),
+            )
+            return response
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
 

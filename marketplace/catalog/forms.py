@@ -18,6 +18,7 @@ from marketplace.core.forms import (
     max_length,
     required,
 )
+from marketplace.core.numbers import ascii_int
 
 OCOP_LEVEL_LABELS = {
     OcopLevel.PROVINCE: _l("Provincial People's Committee"),
@@ -27,12 +28,12 @@ OCOP_LEVEL_LABELS = {
 
 
 def _optional_int(value: object) -> int | None:
-    return int(str(value)) if value not in (None, "", "None") else None
+    return ascii_int(value) if value not in (None, "", "None") else None
 
 
 class ProductForm(Form):
     name = StringField(_l("Product name"), validators=[required(), max_length(150)])
-    category_id = SelectField(_l("Category"), coerce=int)
+    category_id = SelectField(_l("Category"), coerce=ascii_int)
     description_md = TextAreaField(_l("Description"), validators=[Optional(), max_length(5000)])
     price_vnd = WholeNumberField(_l("Price (₫)"), validators=[input_required()], money=True)
     compare_at_price_vnd = WholeNumberField(

@@ -214,7 +214,7 @@ def clean_input(data: ProductInput) -> dict[str, Any]:
         "stock": data.stock,
         "unit": data.unit,
         "weight_grams": data.weight_grams,
-        "origin": " ".join(normalise(data.origin or "").split())[:120],
+        "origin": clean_line(data.origin or "")[:120],
         "gtin": gtin,
         "traceability_url": _clean_url(data.traceability_url),
         **_clean_ocop(data),

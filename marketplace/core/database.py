@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from sqlalchemy import event
 
 from marketplace.extensions import db
@@ -26,11 +26,11 @@ def init_database(app: Flask) -> None:
     db.init_app(app)
     if uri.startswith("sqlite"):
         with app.app_context():
-            event.listen(db.engine, "connect", _configure_sqlite)
-            event.listen(db.engine, "begin", _begin_sqlite)
+            event.listen(db.engine, "connect", configure_sqlite)
+            event.listen(db.engine, "begin", begin_sqlite)
 
 
-def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+def configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # pysqlite starts transactions late and on its own, which breaks SAVEPOINT; let
     # SQLAlchemy say BEGIN itself (the documented recipe), so nested transactions work.
     dbapi_connection.isolation_level = None
@@ -42,7 +42,7 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def _begin_sqlite(connection: Any) -> None:
+def begin_sqlite(connection: Any) -> None:
     # "IMMEDIATE" takes the write lock at once (waiting up to the busy timeout): a deferred
     # transaction that reads and then writes fails at once if another writer committed
     # in between, which concurrent edits would turn into errors (FACTS.md).
@@ -71,13 +71,3 @@ def register_write_transactions(app: Flask) -> None:
     def writers_begin_immediately() -> None:
         if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
             begin_write_transaction()
-
-    @app.after_request
-    def release_the_write_lock(response: Response) -> Response:
-        # What the view did not commit is rolled back at teardown anyway; ending it now,
-        # before the earlier-registered after-request hooks run, lets those that write on
-        # connections of their own (failed log-ins counted by the rate limiter) go on
-        # instead of waiting for this request's SQLite write lock.
-        if db.session().in_transaction():
-            db.session.rollback()
-        return response

@@ -82,8 +82,12 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 
 def _rate_limit_message(error: RateLimitExceeded) -> str:
     """The limit's own words, then when the next attempt will be allowed."""
-    breached = limiter.current_limit
-    seconds = breached.window.reset_time - time.time() if breached is not None else 60
+    try:
+        breached = limiter.current_limit
+        seconds = breached.window.reset_time - time.time() if breached is not None else 60
+    except Exception:  # the counters' storage failed meanwhile: an error page must not fail
+        log.exception("could not read the breached limit's reset time")
+        seconds = 60
     minutes = max(1, math.ceil(seconds / 60))
     return " ".join(
         [

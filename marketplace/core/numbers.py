@@ -66,9 +66,23 @@ def parse_whole_number(text: str, *, money: bool = False) -> int:
         digits = re.sub(r"[^0-9]", "", value)
     else:
         raise _refuse(money)
-    if len(digits.lstrip("0")) > MAX_DIGITS:
+    # Leading zeros first: int() refuses strings of over 4 300 digits with a ValueError.
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > MAX_DIGITS:
         raise NumberFormatError(_l("This number is too large."))
     return int(digits)
+
+
+def ascii_int(value: object) -> int:
+    """``int()`` for WTForms' ``coerce`` and query strings: ASCII digits only, no grouping.
+
+    Raises ValueError (which WTForms turns into "Not a valid choice") for anything else;
+    ``int()`` itself takes " 12", "1_2" and "١٢".
+    """
+    text = str(value)
+    if not _DIGITS.fullmatch(text) or len(text) > MAX_DIGITS:
+        raise ValueError(f"not a whole number: {text[:20]!r}")
+    return int(text)
 
 
 def parse_optional_number(text: str | None, *, money: bool = False) -> int | None:

@@ -6,6 +6,11 @@ workers let twice the documented number of failed log-ins through (FACTS.md). Wi
 workers already share: ``marketplace+db://`` names this storage (``limits`` registers it
 by its ``STORAGE_SCHEME``). Counting happens on connections of its own, so an attempt is
 counted even when the request that made it rolls back.
+
+On SQLite the table lives in a file of its own beside the database
+(``rate_limits.sqlite``): a POST holds the main file's write lock from its start, and a
+route's limit is counted inside the view, so counting in the same file would wait for
+the very request that counts.
 """
 
 from __future__ import annotations
@@ -14,14 +19,30 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
 
+from flask import current_app
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import BigInteger, Connection, Double, Index, Integer, String, delete, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Double,
+    Engine,
+    Index,
+    Integer,
+    String,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import NullPool
 
+from marketplace.core.database import SQLITE_BUSY_TIMEOUT_MS, begin_sqlite, configure_sqlite
 from marketplace.extensions import db
 
 STORAGE_URI = "marketplace+db://"
@@ -46,8 +67,32 @@ class RateLimitEntry(db.Model):
 _T = RateLimitEntry.__table__
 
 
+def _engine() -> Engine:
+    """The engine counters are kept with: the app's, or on SQLite a file of their own."""
+    if db.engine.dialect.name != "sqlite":
+        return db.engine
+    engine = current_app.extensions.get(_SQLITE_ENGINE_KEY)
+    if engine is None:
+        path = Path(current_app.instance_path) / "rate_limits.sqlite"
+        # No pool: the file is opened per count (cheap), and no connection outlives an app.
+        engine = create_engine(
+            f"sqlite:///{path}",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            poolclass=NullPool,
+        )
+        event.listen(engine, "connect", configure_sqlite)
+        event.listen(engine, "begin", begin_sqlite)
+        RateLimitEntry.__table__.create(engine, checkfirst=True)
+        current_app.extensions[_SQLITE_ENGINE_KEY] = engine
+    return engine
+
+
+_SQLITE_ENGINE_KEY = "marketplace.ratelimit.sqlite_engine"
+_MOVING_ONLY = "marketplace+db:// counts in moving windows: RATELIMIT_STRATEGY = moving-window"
+
+
 class DatabaseStorage(Storage, MovingWindowSupport):
-    """A ``limits`` storage over the ``rate_limit_entries`` table (moving and fixed windows).
+    """A ``limits`` storage over the ``rate_limit_entries`` table, for moving windows.
 
     Each key's check-and-count runs in one transaction under a per-key lock (an advisory
     lock on PostgreSQL, the write lock of ``BEGIN IMMEDIATE`` on SQLite), so two workers
@@ -55,9 +100,6 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     """
 
     STORAGE_SCHEME = ["marketplace+db"]  # noqa: RUF012 - read by limits' registry
-
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -79,7 +121,7 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         now = time.time()
-        with db.engine.connect() as connection:
+        with _engine().connect() as connection:
             times = connection.scalars(
                 select(_T.c.at)
                 .where(_T.c.key == key, _T.c.at >= now - expiry)
@@ -88,57 +130,43 @@ class DatabaseStorage(Storage, MovingWindowSupport):
             ).all()
         return (times[-1], len(times)) if times else (now, 0)
 
-    # -- fixed window: the window starts at its first entry --------------------------------
+    # -- fixed windows: not offered (the app counts in moving windows only) ----------------
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        with self._locked(key) as connection:
-            start = self._first(connection, key)
-            if start is not None and start + expiry <= now:
-                connection.execute(delete(_T).where(_T.c.key == key))
-            connection.execute(sql_insert(_T), [{"key": key, "at": now}] * amount)
-            return self._count(connection, key)
+        raise NotImplementedError(_MOVING_ONLY)
 
     def get(self, key: str) -> int:
-        with db.engine.connect() as connection:
-            return self._count(connection, key)
+        raise NotImplementedError(_MOVING_ONLY)
 
     def get_expiry(self, key: str) -> float:
-        # The fixed window's length is not stored; limits asks this only for reset times.
-        with db.engine.connect() as connection:
-            start = self._first(connection, key)
-        return start if start is not None else time.time()
+        raise NotImplementedError(_MOVING_ONLY)
 
     # -- housekeeping ------------------------------------------------------------------------
 
     def check(self) -> bool:
         try:
-            with db.engine.connect() as connection:
+            with _engine().connect() as connection:
                 connection.execute(select(1))
         except SQLAlchemyError:
             return False
         return True
 
     def reset(self) -> int | None:
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             return connection.execute(delete(_T)).rowcount
 
     def clear(self, key: str) -> None:
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             connection.execute(delete(_T).where(_T.c.key == key))
 
     @staticmethod
     def _count(connection: Connection, key: str) -> int:
         return connection.scalar(select(func.count()).where(_T.c.key == key)) or 0
 
-    @staticmethod
-    def _first(connection: Connection, key: str) -> float | None:
-        return connection.scalar(select(func.min(_T.c.at)).where(_T.c.key == key))
-
     @contextmanager
     def _locked(self, key: str) -> Iterator[Connection]:
         """A transaction holding the lock on ``key`` until it ends."""
-        engine = db.engine
+        engine = _engine()
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")

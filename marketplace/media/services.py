@@ -52,8 +52,8 @@ RESIZE_REDUCING_GAP = 3.0
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
 WEBP_QUALITY = 80
 WEBP_METHOD = 4
-# WebP cannot encode a side longer than this; very tall pictures are scaled to fit.
-WEBP_MAX_SIDE = 16383
+# A derivative is at most this many times as tall as it is wide.
+TALLEST = 2
 # EXIF orientations that turn the picture a quarter: its width and height swap.
 _QUARTER_TURNS = {5, 6, 7, 8}
 _ORIENTATION_TAG = 0x0112
@@ -220,8 +220,12 @@ def _to_rgb(im: PILImage.Image) -> PILImage.Image:
 
 
 def _scaled(im: PILImage.Image, width: int) -> PILImage.Image:
-    """Return ``im`` at most ``width`` wide (never wider than it is), aspect kept."""
-    scale = min(1.0, width / im.width, WEBP_MAX_SIDE / im.height)
+    """Return ``im`` at most ``width`` wide and twice that tall (never enlarged), aspect kept.
+
+    The height bound keeps a tall strip's derivatives small: at 1200 px wide a 1:10
+    picture would be 12 000 px tall, seconds to encode and megabytes to download.
+    """
+    scale = min(1.0, width / im.width, TALLEST * width / im.height)
     if scale >= 1.0:
         return im
     size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))

@@ -8,6 +8,7 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, T
 from wtforms.validators import Optional
 
 from marketplace.core.forms import Form, choices, max_length, required
+from marketplace.core.numbers import ascii_int
 from marketplace.core.security import MAX_ID
 from marketplace.moderation.reports import REPORT_REASONS
 from marketplace.moderation.services import REJECTION_REASONS
@@ -32,7 +33,7 @@ class DecisionForm(Form):
 
 
 def _database_id(value: object) -> int:
-    number = int(str(value))
+    number = ascii_int(value)
     if not 0 < number <= MAX_ID:
         raise ValueError("not a database id")
     return number

@@ -43,6 +43,7 @@ from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.forms import form_problem
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import local_today, utcnow
+from marketplace.core.numbers import ascii_int
 from marketplace.core.pagination import clamp_page, paginate
 from marketplace.core.security import MAX_ID
 from marketplace.extensions import db, limiter, login_manager
@@ -674,7 +675,11 @@ def _audit_query():
     target_type = request.args.get("target_type") or None
     if target_type not in (None, *services.AUDIT_TARGETS):
         abort(400)
-    target_id = request.args.get("target_id", type=int)
+    raw_id = request.args.get("target_id") or None
+    try:
+        target_id = ascii_int(raw_id) if raw_id is not None else None
+    except ValueError:
+        abort(400)
     if target_id is not None and not 0 <= target_id <= MAX_ID:
         abort(400)
     actor_email = (request.args.get("actor") or "").strip().lower()

@@ -23,7 +23,8 @@ class BadParameter(DomainError):
 
 
 def whole_number(args: Mapping[str, str], name: str, *, money: bool = False) -> int | None:
-    """The whole number (ASCII digits, dots grouping thousands) in ``args[name]``, or None."""
+    """The whole number in ``args[name]`` (ASCII digits, thousands grouped by dots or
+    spaces, as ``core.numbers`` reads them), or None when it is empty or missing."""
     try:
         value = parse_optional_number(args.get(name), money=money)
     except NumberFormatError:
@@ -33,7 +34,8 @@ def whole_number(args: Mapping[str, str], name: str, *, money: bool = False) -> 
     return value
 
 
-# Prices stop at 1 000 000 000 đ; a bigger bound would only overflow the database's integers.
+# Ten digits: above any price (1 000 000 000 đ at most) or code, below what a database
+# integer column compares without an overflow error.
 MAX_NUMBER = 9_999_999_999
 
 

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from marketplace.core.forms import Form, choices, max_length, required
+from marketplace.core.numbers import ascii_int
 from marketplace.shops import places
 from marketplace.shops.models import BusinessType
 from marketplace.shops.rules import RULES_VERSION
@@ -33,8 +34,8 @@ class ShopForm(Form):
     street = StringField(
         _l("House number, street, hamlet"), validators=[required(), max_length(200)]
     )
-    province_code = SelectField(_l("Province / city"), coerce=int)
-    commune_code = SelectField(_l("Commune / ward"), coerce=int)
+    province_code = SelectField(_l("Province / city"), coerce=ascii_int)
+    commune_code = SelectField(_l("Commune / ward"), coerce=ascii_int)
     legacy_address = StringField(
         _l("Address before July 2025 (optional)"), validators=[Optional(), max_length(300)]
     )

@@ -188,7 +188,7 @@ def _clean_details(details: ShopDetails, shop: Shop | None) -> dict[str, object]
         "slug": slug,
         "description": normalise(details.description or "").strip(),
         "phone": accounts.normalise_phone(details.phone),
-        "street": " ".join(normalise(details.street).split()),
+        "street": clean_line(details.street),
         "province_code": details.province_code,
         "commune_code": details.commune_code,
         "business_type": details.business_type,

@@ -32,10 +32,15 @@ def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(
         ({"SECRET_KEY": "changeme"}, "SECRET_KEY"),
         ({"SECRET_KEY": "short-but-random-Zx81"}, "SECRET_KEY"),
         ({"SECRET_KEY": "a" * 64}, "SECRET_KEY"),
+        # Mails, reset links included, would be written to the log.
+        ({"MAIL_SERVER": None, "SECRET_KEY": "Vq3-9fG_kL2mZp8sT4wX7yB1nC6dE0hJ5rU"}, "MAIL_SERVER"),
     ],
 )
-def test_production_refuses_debug_or_weak_secret_key(tmp_path, database_url, overrides, complaint):
-    config = make_test_config(tmp_path, database_url, PRODUCTION=True, **overrides)
+def test_production_refuses_debug_weak_secret_key_or_no_mail(
+    tmp_path, database_url, overrides, complaint
+):
+    settings = {"PRODUCTION": True, "MAIL_SERVER": "smtp.example.vn", **overrides}
+    config = make_test_config(tmp_path, database_url, **settings)
 
     with pytest.raises(ConfigError, match=complaint):
         create_app(config)
@@ -46,7 +51,7 @@ def test_production_with_strong_key_starts_with_secure_cookies(
 ):
     monkeypatch.setenv("MARKETPLACE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "Vq3-9fG_kL2mZp8sT4wX7yB1nC6dE0hJ5rU")
-    config = make_test_config(tmp_path, database_url)
+    config = make_test_config(tmp_path, database_url, MAIL_SERVER="smtp.example.vn")
     del config["SECRET_KEY"]
 
     app = build_app(config)

@@ -54,6 +54,7 @@ def test_prices_may_carry_the_dong_sign(text):
         "",
         "1" * 16,
         "1e6",
+        "0" * 5000 + "1" * 16,
     ],
 )
 def test_anything_else_is_refused_with_how_to_write_it(text):
@@ -64,6 +65,10 @@ def test_anything_else_is_refused_with_how_to_write_it(text):
 def test_the_dong_sign_is_not_a_number_outside_prices():
     with pytest.raises(NumberFormatError):
         parse_whole_number("5 ₫")
+
+
+def test_leading_zeros_never_reach_int_as_a_huge_string():
+    assert parse_whole_number("0" * 5000 + "12") == 12
 
 
 def test_an_empty_optional_number_is_none():
