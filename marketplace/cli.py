@@ -6,6 +6,7 @@ from flask import Flask
 
 from marketplace.accounts import cli as accounts_cli
 from marketplace.catalog import cli as catalog_cli
+from marketplace.core import cli as core_cli
 from marketplace.demo import cli as demo_cli
 from marketplace.media import cli as media_cli
 from marketplace.search import cli as search_cli
@@ -13,6 +14,7 @@ from marketplace.shops import cli as shops_cli
 
 
 def register_commands(app: Flask) -> None:
+    core_cli.register_commands(app)
     accounts_cli.register_commands(app)
     shops_cli.register_commands(app)
     catalog_cli.register_commands(app)

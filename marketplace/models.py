@@ -7,11 +7,11 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductRevision,
 )
+from marketplace.core.outbox import OutboxMessage
 from marketplace.core.pagecache import CacheGeneration
 from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
-from marketplace.search.models import SearchPending
 from marketplace.shops.models import Shop, ShopRevision
 
 __all__ = [
@@ -20,13 +20,13 @@ __all__ = [
     "Category",
     "Document",
     "Image",
+    "OutboxMessage",
     "Product",
     "ProductImage",
     "ProductRevision",
     "RateLimitEntry",
     "Report",
     "Role",
-    "SearchPending",
     "Shop",
     "ShopRevision",
     "User",

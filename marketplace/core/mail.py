@@ -6,16 +6,16 @@ import logging
 import smtplib
 import ssl
 import threading
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import current_app, has_request_context
 
-from marketplace.extensions import db
+from marketplace.core import outbox
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,7 @@ class SmtpSettings:
         )
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail, from a background thread when MAIL_SEND_ASYNC is on.
-
-    A failed mail is logged and never fails the request that caused it: the person can
-    ask again. Without MAIL_SERVER the mail is written to the log.
-    """
+def _message(to: str, subject: str, body: str) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
@@ -54,9 +49,20 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="marketplace.local")
     message.set_content(body)
+    return message
 
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send a plain-text mail now, from a background thread when MAIL_SEND_ASYNC is on.
+
+    For mails that need no database change (a password-reset link): a failed one is
+    logged and the person can ask again. Mails about a change go through ``queue_mail``.
+    Without MAIL_SERVER the mail is written to the log.
+    """
+    config = current_app.config
+    message = _message(to, subject, body)
     if not config.get("MAIL_SERVER"):
-        log.info("mail (no MAIL_SERVER set) to=%s subject=%s\n%s", to, subject, body)
+        _log_mail(message, body)
         return
     settings = SmtpSettings.from_config(config)
     if config.get("MAIL_SEND_ASYNC"):
@@ -64,6 +70,15 @@ def send_mail(to: str, subject: str, body: str) -> None:
         threading.Thread(target=deliver, args=(settings, message), name="mail").start()
     else:
         deliver(settings, message)
+
+
+def _log_mail(message: EmailMessage, body: str) -> None:
+    log.info("mail (no MAIL_SERVER set) to=%s subject=%s\n%s", message["To"],
+             message["Subject"], body)  # fmt: skip
+
+
+class DeliveryFailed(RuntimeError):
+    """The SMTP server did not take the mail; the outbox tries again later."""
 
 
 def deliver(settings: SmtpSettings, message: EmailMessage) -> bool:
@@ -82,28 +97,61 @@ def deliver(settings: SmtpSettings, message: EmailMessage) -> bool:
     return True
 
 
-def send_after_commit(to: str, subject: str, body: str) -> None:
+# -- mails about a change: the outbox's "mail" topic -------------------------------------
+
+TOPIC = "mail"
+MAX_ATTEMPTS = 8
+
+
+def queue_mail(to: str, subject: str, body: str) -> None:
     """Send a mail once the current transaction commits; never if it rolls back.
 
-    A mail about a decision must not go out for a decision that was not saved.
+    The mail is a row of the transaction: a mail about a decision goes out only for a
+    decision that was saved, and a process that dies right after the commit leaves it
+    for the next one to send.
     """
-    db.session.info.setdefault(_OUTBOX, []).append((to, subject, body))
+    outbox.enqueue(TOPIC, uuid.uuid4().hex, {"to": to, "subject": subject, "body": body})
 
 
-_OUTBOX = "mail_after_commit"
+def _send_queued(message: outbox.Message) -> None:
+    config = current_app.config
+    payload = message.payload
+    email = _message(payload["to"], payload["subject"], payload["body"])
+    if not config.get("MAIL_SERVER"):
+        _log_mail(email, payload["body"])
+        return
+    if not deliver(SmtpSettings.from_config(config), email):
+        raise DeliveryFailed(f"the SMTP server {config['MAIL_SERVER']} did not take it")
 
 
-def _send_outbox(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # SQLAlchemy fires this for savepoints too: wait for the real commit
-    for to, subject, body in session.info.pop(_OUTBOX, []):
-        send_mail(to, subject, body)
+def _backoff(attempt: int) -> timedelta:
+    return timedelta(minutes=min(2**attempt, 240))
 
 
-def _drop_outbox(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_OUTBOX, None)
+def drain_mail() -> int:
+    """Send every mail that is due; return how many went out."""
+    return outbox.drain_each(TOPIC, _send_queued, max_attempts=MAX_ATTEMPTS, backoff=_backoff)
 
 
-event.listen(Session, "after_commit", _send_outbox)
-event.listen(Session, "after_rollback", _drop_outbox)
+def _drain_after_commit() -> None:
+    # Only an SMTP conversation is worth a thread (the log is instant), and only in a
+    # request: from the shell, a thread writing beside the command's own transaction would
+    # make SQLite refuse the command's next write.
+    config = current_app.config
+    if not (config.get("MAIL_SERVER") and config.get("MAIL_SEND_ASYNC") and has_request_context()):
+        drain_mail()
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                drain_mail()
+            except Exception:
+                log.exception("could not send queued mails")
+
+    # A slow SMTP server must neither delay the page nor tell, by timing, what was mailed.
+    threading.Thread(target=run, name="mail").start()
+
+
+outbox.register(TOPIC, drain_mail, after_commit=_drain_after_commit)

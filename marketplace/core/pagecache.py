@@ -3,7 +3,7 @@
 Shoppers on slow phones mostly browse anonymously, and the same category and product
 pages are asked for again and again. A page is kept under a key that includes the
 catalog's *generation*, a counter every transaction that changes what shoppers can see
-increments (see ``bump_on_catalog_change``): hiding a listing or suspending a shop makes
+increments (see ``_bump_on_catalog_change``): hiding a listing or suspending a shop makes
 every cached page stale at its commit, so the cache never shows what the database hides.
 Storage is Redis when ``REDIS_URL`` is set (shared by all workers), else each process's
 memory.
@@ -20,11 +20,12 @@ from cachelib import BaseCache, NullCache, RedisCache, SimpleCache
 from flask import Flask, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import String, bindparam, event, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from marketplace.core import outbox
 from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
@@ -92,27 +93,22 @@ def _bump(session: Session, name: str) -> None:
 
 def bump_catalog(session: Session) -> None:
     """Count one more catalog generation, for changes made by bulk statements (which the
-    ORM events below do not see)."""
-    if not session.info.get("catalog_bumped"):
-        session.info["catalog_bumped"] = True
+    outbox's change capture does not see)."""
+    state = outbox.transaction_state(session)
+    if not state.get("catalog_bumped"):
+        state["catalog_bumped"] = True
         _bump(session, CATALOG)
 
 
-@event.listens_for(Session, "before_flush")
-def bump_on_catalog_change(session: Session, flush_context: Any, instances: Any) -> None:
+def _bump_on_catalog_change(session: Session, changed: set[object]) -> None:
     """Count one more catalog generation in a transaction that changes public content."""
-    if session.info.get("catalog_bumped"):
-        return
-    changed = (*session.new, *session.dirty, *session.deleted)
     if any(type(obj) in _WATCHED for obj in changed):
-        session.info["catalog_bumped"] = True
-        _bump(session, CATALOG)
+        bump_catalog(session)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_bump(session: Session) -> None:
-    session.info.pop("catalog_bumped", None)
+# The generation row is written in the transaction itself, not after it: a page cached
+# between the commit and a later handler would outlive what the commit hid.
+outbox.collect_before_commit(_bump_on_catalog_change)
 
 
 def _request_generation() -> int:

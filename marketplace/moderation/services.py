@@ -21,7 +21,7 @@ from marketplace.catalog import ocop
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductRevision, ProductStatus, RevisionStatus
 from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.mail import send_after_commit
+from marketplace.core.mail import queue_mail
 from marketplace.core.security import external_url
 from marketplace.extensions import db
 from marketplace.moderation.models import AuditEntry
@@ -133,7 +133,7 @@ def _revision_state(revision: ProductRevision | ShopRevision) -> dict[str, Any]:
 
 def _tell_seller(owner: User, subject: str, body: str) -> None:
     dashboard = external_url("shops.dashboard")
-    send_after_commit(owner.email, subject, f"{body}\n\n{dashboard}\n")
+    queue_mail(owner.email, subject, f"{body}\n\n{dashboard}\n")
 
 
 # -- queues ------------------------------------------------------------------------------

@@ -1,30 +1,27 @@
 """Keeping the index in step with the catalog, and answering searches.
 
-Every transaction that changes what a listing shows writes ``search_pending`` rows for
-it before it commits (``_write_pending``). After the commit, the process tries the index
-lock without waiting: whoever gets it applies every pending row, and anyone else simply
-leaves theirs for the lock holder, who checks once more after releasing it. So a busy
-index never fails a request, and an update is lost only if nobody ever writes again,
-which ``flask search apply`` (or the next edit) covers.
+Every transaction that changes what a listing shows enqueues a ``search`` message per
+listing in the outbox before it commits (``_listings_to_reindex``). After the commit, the
+process tries the index lock without waiting: whoever gets it applies every waiting
+message, and anyone else simply leaves theirs for the lock holder, who checks once more
+after its commit. So a busy index never fails a request, and an update is lost only if
+nobody ever writes again, which ``flask outbox run`` (or the next edit) covers.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from flask import Flask, current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.catalog import queries as catalog_queries
 from marketplace.catalog.models import Category, Product, ProductImage
+from marketplace.core import outbox
 from marketplace.core.health import register_health_check
-from marketplace.core.models import utcnow
 from marketplace.core.pagination import Page
 from marketplace.extensions import db
 from marketplace.search.backend import (
@@ -34,7 +31,6 @@ from marketplace.search.backend import (
     Sort,
     create_backend,
 )
-from marketplace.search.models import SearchPending
 from marketplace.search.whoosh_backend import LockError
 from marketplace.shops import places
 from marketplace.shops.models import Shop
@@ -118,12 +114,15 @@ def public_documents(session: Session, ids: list[int] | None = None) -> list[Sea
     return [_document(product) for product in session.scalars(query).unique()]
 
 
-# -- the pending queue -------------------------------------------------------------------
+# -- the outbox topic ----------------------------------------------------------------------
+
+TOPIC = "search"
 
 
-def _changed_product_ids(session: Session) -> tuple[set[int], set[int], set[int]]:
+def _listings_to_reindex(session: Session, changed: set[object]) -> None:
+    """Enqueue a re-index of every listing whose page the transaction's changes touch."""
     products, shops, categories = set(), set(), set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in changed:
         if isinstance(obj, Product):
             products.add(obj.id)
         elif isinstance(obj, ProductImage):
@@ -132,83 +131,21 @@ def _changed_product_ids(session: Session) -> tuple[set[int], set[int], set[int]
             shops.add(obj.id)
         elif isinstance(obj, Category):
             categories.add(obj.id)
-    return products, shops, categories
-
-
-def _collect(session: Session, flush_context: Any) -> None:
-    products, shops, categories = _changed_product_ids(session)
-    info = session.info.setdefault("search", {"products": set(), "shops": set(), "cats": set()})
-    info["products"] |= {i for i in products if i is not None}
-    info["shops"] |= {i for i in shops if i is not None}
-    info["cats"] |= {i for i in categories if i is not None}
-
-
-def _write_pending(session: Session) -> None:
-    # SQLAlchemy also fires the commit and rollback events for savepoints; only the real
-    # transaction's end counts here (a savepoint's rows are not visible to the applier).
-    if session.in_nested_transaction():
-        return
-    # before_commit runs before the commit's own flush: flush now so its changes are seen.
-    session.flush()
-    info = session.info.get("search")
-    if not info or not (info["products"] or info["shops"] or info["cats"]):
-        return
-    ids = set(info["products"])
-    if info["shops"]:
-        ids |= set(session.scalars(select(Product.id).where(Product.shop_id.in_(info["shops"]))))
-    if info["cats"]:
-        ids |= set(
+    products.discard(None)
+    if shops := shops - {None}:
+        products |= set(session.scalars(select(Product.id).where(Product.shop_id.in_(shops))))
+    if categories := categories - {None}:
+        products |= set(
             session.scalars(
                 select(Product.id).where(
-                    Product.category_id.in_(info["cats"])
-                    | Product.root_category_id.in_(info["cats"])
+                    Product.category_id.in_(categories) | Product.root_category_id.in_(categories)
                 )
             )
         )
-    info["products"], info["shops"], info["cats"] = set(), set(), set()
-    if not ids:
-        return
-    session.info["search_enqueued"] = True
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for chunk in _chunks(sorted(ids), BATCH):
-        statement = insert(SearchPending).values(
-            [{"product_id": product_id, "enqueued_at": utcnow()} for product_id in chunk]
-        )
-        # A newer time makes an applier that read the older row leave this one in place.
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["product_id"], set_={"enqueued_at": statement.excluded.enqueued_at}
-            )
-        )
+    outbox.enqueue_many(TOPIC, [(str(i), {}) for i in sorted(products)], session=session)
 
 
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    if not session.info.pop("search_enqueued", False) or not has_app_context():
-        return
-    if current_app.config.get("SEARCH_APPLY_ON_COMMIT", True):
-        try:
-            apply_pending()
-        except Exception:  # the rows stay pending; the page must not fail
-            log.exception("could not apply pending search updates")
-
-
-def _forget(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # what else the transaction changed still needs indexing
-    session.info.pop("search", None)
-    session.info.pop("search_enqueued", None)
-
-
-event.listen(Session, "after_flush", _collect)
-event.listen(Session, "before_commit", _write_pending)
-event.listen(Session, "after_commit", _after_commit)
-event.listen(Session, "after_rollback", _forget)
+outbox.collect_before_commit(_listings_to_reindex)
 
 
 @dataclass
@@ -220,7 +157,11 @@ class ApplyReport:
 
 
 def apply_pending(*, wait: float = 0.0) -> ApplyReport:
-    """Apply pending updates under the index lock; if it is busy, leave them to the holder."""
+    """Apply waiting re-index messages under the index lock; if it is busy, leave them.
+
+    The lock is taken before any message is claimed, so a process that cannot get it
+    leaves every message to the holder, who looks once more after its own commit.
+    """
     report = ApplyReport()
     for _round in range(MAX_ROUNDS):
         try:
@@ -228,51 +169,37 @@ def apply_pending(*, wait: float = 0.0) -> ApplyReport:
         except LockError:
             report.busy = True
             return report
+        claimed: list[outbox.Message] = []
         try:
-            applied_rows = _apply_batches(writer, report)
+            while batch := outbox.claim(TOPIC, limit=BATCH):
+                claimed += batch
+                ids = sorted({int(message.key) for message in batch})
+                # A transaction begun after the claim: it sees every change whose message
+                # was claimed (an older snapshot would index a listing's previous state).
+                with Session(db.engine) as session:
+                    documents = public_documents(session, ids)
+                public_ids = {document.id for document in documents}
+                removals = [product_id for product_id in ids if product_id not in public_ids]
+                backend().apply(writer, documents, removals)
+                report.applied += len(documents)
+                report.removed += len(removals)
             writer.commit()
-        except Exception:
+        except Exception as error:
             writer.cancel()
+            for message in claimed:
+                outbox.retry(message, error=str(error), delay=timedelta(seconds=5))
             raise
-        _delete_applied(applied_rows)
-        # Rows written while we held the lock were left to us: look once more.
-        with Session(db.engine) as session:
-            if session.scalar(select(SearchPending.product_id).limit(1)) is None:
-                return report
+        outbox.complete(claimed)
+        if not claimed or outbox.depth(TOPIC).waiting == 0:
+            return report
     return report
 
 
-def _apply_batches(writer: Any, report: ApplyReport) -> list[tuple[int, datetime]]:
-    applied: list[tuple[int, datetime]] = []
-    with Session(db.engine) as session:
-        rows = session.execute(
-            select(SearchPending.product_id, SearchPending.enqueued_at).order_by(
-                SearchPending.product_id
-            )
-        ).all()
-        for chunk in _chunks([row[0] for row in rows], BATCH):
-            documents = public_documents(session, chunk)
-            public_ids = {document.id for document in documents}
-            removals = [product_id for product_id in chunk if product_id not in public_ids]
-            backend().apply(writer, documents, removals)
-            report.applied += len(documents)
-            report.removed += len(removals)
-        applied = [(row[0], row[1]) for row in rows]
-    return applied
+def _apply_now() -> int:
+    return apply_pending().applied
 
 
-def _delete_applied(rows: list[tuple[int, datetime]]) -> None:
-    if not rows:
-        return
-    with Session(db.engine) as session:
-        for chunk_start in range(0, len(rows), BATCH):
-            chunk = rows[chunk_start : chunk_start + BATCH]
-            session.execute(
-                delete(SearchPending).where(
-                    tuple_(SearchPending.product_id, SearchPending.enqueued_at).in_(chunk)
-                )
-            )
-        session.commit()
+outbox.register(TOPIC, _apply_now, after_commit=_apply_now)
 
 
 # -- answering ---------------------------------------------------------------------------
@@ -399,6 +326,6 @@ class IndexCheck:
 def check_index() -> IndexCheck:
     with Session(db.engine) as session:
         public_ids = set(session.scalars(select(catalog_queries.public_products().subquery().c.id)))
-        pending = len(session.scalars(select(SearchPending.product_id)).all())
+    pending = outbox.depth(TOPIC).waiting
     indexed = backend().document_ids()
     return IndexCheck(missing=public_ids - indexed, extra=indexed - public_ids, pending=pending)

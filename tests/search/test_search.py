@@ -3,14 +3,14 @@
 import unicodedata
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core import outbox
 from marketplace.extensions import db
 from marketplace.search import services
 from marketplace.search.backend import SearchFilters, Sort
-from marketplace.search.models import SearchPending
 from marketplace.shops import services as shops
 from tests.factories import leaf_category, make_product, make_shop
 
@@ -171,12 +171,12 @@ def test_changes_reach_the_index_when_their_transaction_commits(corpus):
     db.session.commit()
     assert names("ba khia") == []
     assert services.check_index().ok
-    assert db.session.scalar(select(func.count()).select_from(SearchPending)) == 0
+    assert outbox.depth("search").waiting == 0
 
 
 def test_a_stale_index_never_shows_a_hidden_listing(app, corpus):
     product = make_product(name="Ba khía muối Rạch Gốc", category=leaf_category("mam-ba-khia"))
-    app.config["SEARCH_APPLY_ON_COMMIT"] = False  # as if the index update were delayed
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False  # as if the index update were delayed
 
     catalog.hide_product(product, reason="Báo cáo")
     db.session.commit()

@@ -1,0 +1,482 @@
+"""The transactional outbox: every side effect of a change is a row written with the change.
+
+A service calls ``enqueue(topic, key, payload)`` inside its transaction; the row commits
+(or rolls back) with the change itself, so a process that dies right after the commit
+loses nothing: the row waits until someone handles it. Each topic registers a handler:
+
+- ``search`` (re-index a listing) and ``mail`` run right after the commit, in the process
+  that committed, and again from any later commit or ``flask outbox run`` for rows that a
+  dead process left behind;
+- ``sync`` (push a listing to a channel) is only handled by the sync worker.
+
+One row waits per (topic, key): enqueueing again while it waits updates that row (ten
+edits become one re-index or one push of the latest state). A row being handled is
+*claimed* for a lease; a claim whose worker died expires and the row is taken over.
+Handled rows are deleted; failed ones are retried later with a backoff, then kept as
+dead letters (``dead_at``) for an admin.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from marketplace.core.models import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+class OutboxMessage(db.Model):
+    """A side effect still to be carried out."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Not handled before this moment (a retry's backoff, a 429's Retry-After).
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # One waiting (unclaimed, living) row per topic and key: the coalescing point.
+        Index(
+            "uq_outbox_waiting",
+            "topic",
+            "key",
+            unique=True,
+            sqlite_where=text("claimed_until IS NULL AND dead_at IS NULL"),
+            postgresql_where=text("claimed_until IS NULL AND dead_at IS NULL"),
+        ),
+        Index("ix_outbox_topic_available_at", "topic", "available_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.topic}:{self.key}>"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A claimed row, detached from any session: what a handler works on."""
+
+    id: int
+    topic: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    # Handle what is due; return how many messages were handled. Called with an app context.
+    drain: Callable[[], int]
+    # What to run once a transaction that enqueued this topic commits (None: the topic
+    # has a worker of its own). Usually ``drain``; mail drains from a thread instead.
+    after_commit: Callable[[], object] | None
+
+
+_TOPICS: dict[str, Topic] = {}
+_ENQUEUED = "outbox_enqueued_topics"
+
+
+def register(
+    name: str, drain: Callable[[], int], *, after_commit: Callable[[], object] | None
+) -> None:
+    """Declare a topic, the function that handles its due messages, and what runs at commit."""
+    _TOPICS[name] = Topic(name, drain, after_commit)
+
+
+def topics() -> dict[str, Topic]:
+    return dict(_TOPICS)
+
+
+def worker_name() -> str:
+    """Who claims: host and process, so a lease in the table says whose it is."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# -- writing, inside the caller's transaction -------------------------------------------
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+_WAITING = text("claimed_until IS NULL AND dead_at IS NULL")
+
+
+def enqueue(
+    topic: str,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    delay: timedelta | None = None,
+    session: Session | None = None,
+) -> None:
+    """Write a message in the current transaction; it is handled once the transaction commits.
+
+    A message already waiting for the same topic and key takes the new payload and the
+    earlier of the two due times, so repeated changes are handled once, with the latest.
+    """
+    enqueue_many(topic, [(key, payload or {})], delay=delay, session=session)
+
+
+def enqueue_many(
+    topic: str,
+    items: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    delay: timedelta | None = None,
+    session: Session | None = None,
+) -> None:
+    """``enqueue`` for many keys of one topic, in statements of at most 500 rows."""
+    session = session or db.session()
+    now = utcnow()
+    due = now + delay if delay else now
+    rows = [
+        {"topic": topic, "key": str(key)[:200], "payload": payload, "created_at": now,
+         "available_at": due, "attempts": 0}
+        for key, payload in dict(items).items()
+    ]  # fmt: skip
+    insert = _insert_for(session)
+    for start in range(0, len(rows), 500):
+        statement = insert(OutboxMessage).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_update(
+            index_elements=["topic", "key"],
+            index_where=_WAITING,
+            set_={
+                "payload": statement.excluded.payload,
+                "available_at": func.min(
+                    OutboxMessage.available_at, statement.excluded.available_at
+                )
+                if session.get_bind().dialect.name == "sqlite"
+                else func.least(OutboxMessage.available_at, statement.excluded.available_at),
+            },
+        )
+        session.execute(statement)
+    if rows:
+        session.info.setdefault(_ENQUEUED, set()).add(topic)
+
+
+# -- handling, on connections of its own -------------------------------------------------
+
+
+def claim(
+    topic: str, *, limit: int = 100, lease: timedelta = DEFAULT_LEASE, worker: str | None = None
+) -> list[Message]:
+    """Take up to ``limit`` due messages of ``topic`` for ``lease``, counting an attempt.
+
+    PostgreSQL skips rows other workers hold locked (``FOR UPDATE SKIP LOCKED``), so
+    workers on many machines never take the same row; SQLite has one writer at a time,
+    and ``BEGIN IMMEDIATE`` makes the select-then-update one step. A row whose lease
+    ran out (its worker died) is due again.
+    """
+    now = utcnow()
+    worker = worker or worker_name()
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        due = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.topic == topic,
+                OutboxMessage.dead_at.is_(None),
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.available_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = list(session.scalars(due))
+        if not ids:
+            return []
+        # An expired claim of a row whose key is also waiting anew: the new row wins.
+        rows = session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                claimed_by=worker[:120],
+                claimed_until=now + lease,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage)
+        ).all()
+        messages = [
+            Message(row.id, row.topic, row.key, dict(row.payload or {}), row.attempts,
+                    row.created_at)
+            for row in rows
+        ]  # fmt: skip
+        session.commit()
+    return sorted(messages, key=lambda message: message.id)
+
+
+def _begin_as_writer(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def complete(messages: Iterable[Message]) -> None:
+    """Delete handled messages (only as long as they are still ours)."""
+    ids = [message.id for message in messages]
+    if not ids:
+        return
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        for start in range(0, len(ids), 500):
+            session.execute(
+                delete(OutboxMessage).where(OutboxMessage.id.in_(ids[start : start + 500]))
+            )
+        session.commit()
+
+
+def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool = True) -> None:
+    """Give a message back to be handled again after ``delay``.
+
+    When the same key was enqueued again meanwhile, the newer row already waits with the
+    latest payload: this one is dropped instead of waiting beside it.
+    """
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        newer = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.topic == message.topic,
+                OutboxMessage.key == message.key,
+                OutboxMessage.id != message.id,
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.dead_at.is_(None),
+            )
+        )
+        if newer is not None:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == newer)
+                .values(attempts=message.attempts if count_attempt else message.attempts - 1)
+            )
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id == message.id))
+        else:
+            values: dict[str, Any] = {
+                "claimed_by": None,
+                "claimed_until": None,
+                "available_at": utcnow() + delay,
+                "last_error": error[:2000],
+            }
+            if not count_attempt:
+                values["attempts"] = OutboxMessage.attempts - 1
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+            )
+        session.commit()
+
+
+def bury(message: Message, *, error: str) -> None:
+    """Keep a message that will not succeed as a dead letter, for an admin to look at."""
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(claimed_by=None, claimed_until=None, dead_at=utcnow(), last_error=error[:2000])
+        )
+        session.commit()
+
+
+def revive(message_ids: Iterable[int]) -> int:
+    """Give dead letters another chance (the admin's retry button); return how many."""
+    ids = list(message_ids)
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        revived = 0
+        for message_id in ids:
+            row = session.get(OutboxMessage, message_id)
+            if row is None or row.dead_at is None:
+                continue
+            waiting = session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.topic == row.topic,
+                    OutboxMessage.key == row.key,
+                    OutboxMessage.claimed_until.is_(None),
+                    OutboxMessage.dead_at.is_(None),
+                )
+            )
+            if waiting is not None:
+                session.delete(row)  # a newer message for the same key already waits
+            else:
+                row.dead_at, row.attempts, row.available_at = None, 0, utcnow()
+            revived += 1
+        session.commit()
+    return revived
+
+
+@dataclass
+class Depth:
+    waiting: int = 0
+    dead: int = 0
+    oldest: datetime | None = None
+
+
+def depth(topic: str) -> Depth:
+    """How many messages of ``topic`` wait (claimed ones included) and how many are dead."""
+    with Session(db.engine) as session:
+        waiting, oldest = session.execute(
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.topic == topic, OutboxMessage.dead_at.is_(None)
+            )
+        ).one()
+        dead = session.scalar(
+            select(func.count()).where(
+                OutboxMessage.topic == topic, OutboxMessage.dead_at.is_not(None)
+            )
+        )
+    return Depth(waiting=waiting or 0, dead=dead or 0, oldest=oldest)
+
+
+def drain_each(
+    topic: str,
+    handle: Callable[[Message], None],
+    *,
+    max_attempts: int,
+    backoff: Callable[[int], timedelta],
+    limit: int = 50,
+) -> int:
+    """Handle due messages one by one: an exception retries later, then buries the message."""
+    handled = 0
+    while messages := claim(topic, limit=limit):
+        for message in messages:
+            try:
+                handle(message)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                if message.attempts >= max_attempts:
+                    log.error("outbox %s:%s dead after %d attempts: %s", topic, message.key,
+                              message.attempts, reason)  # fmt: skip
+                    bury(message, error=reason)
+                else:
+                    log.warning("outbox %s:%s failed (attempt %d): %s", topic, message.key,
+                                message.attempts, reason)  # fmt: skip
+                    retry(message, error=reason, delay=backoff(message.attempts))
+            else:
+                complete([message])
+                handled += 1
+        if len(messages) < limit:
+            break
+    return handled
+
+
+def drain_all(*, names: Iterable[str] | None = None) -> dict[str, int]:
+    """Handle what is due in the topics handled at commit (or ``names``); counts per topic."""
+    wanted = set(names) if names is not None else None
+    counts = {}
+    for topic in _TOPICS.values():
+        if (wanted is None and topic.after_commit is None) or (wanted and topic.name not in wanted):
+            continue
+        counts[topic.name] = topic.drain()
+    return counts
+
+
+# -- the session hooks: one set, for every topic -----------------------------------------
+
+_collectors: list[Callable[[Session, set[object]], None]] = []
+_CHANGED = "outbox_changed_objects"
+_STATE = "outbox_transaction_state"
+
+
+def transaction_state(session: Session) -> dict[str, Any]:
+    """A dict that lives as long as the session's current transaction (collectors' notes)."""
+    return session.info.setdefault(_STATE, {})
+
+
+def collect_before_commit(collector: Callable[[Session, set[object]], None]) -> None:
+    """Run ``collector(session, changed)`` before each real commit that changed rows.
+
+    ``changed`` holds every object the transaction added, changed or deleted. Domains that
+    react to changes (search re-indexes listings, the page cache counts a generation, sync
+    pushes listings) look at them here, once, inside the transaction, and enqueue.
+    """
+    _collectors.append(collector)
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    session.info.setdefault(_CHANGED, set()).update(
+        (*session.new, *session.dirty, *session.deleted)
+    )
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy fires this for savepoints too: wait for the real commit
+    session.flush()  # before_commit runs before the commit's own flush
+    changed = session.info.pop(_CHANGED, set())
+    if not changed:
+        return
+    for collector in _collectors:
+        collector(session, changed)
+    session.flush()
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(_STATE, None)
+    enqueued = session.info.pop(_ENQUEUED, set())
+    if not enqueued or not has_app_context():
+        return
+    if not current_app.config.get("OUTBOX_HANDLE_AFTER_COMMIT", True):
+        return  # tests of "killed between commit and handling", and `flask outbox run` only
+    for name in sorted(enqueued):
+        topic = _TOPICS.get(name)
+        if topic is None or topic.after_commit is None:
+            continue
+        try:
+            topic.after_commit()
+        except Exception:  # the rows stay; the page that committed must not fail
+            log.exception("could not handle the %s outbox after commit", name)
+
+
+def _after_rollback(session: Session) -> None:
+    # A rolled-back savepoint's changes stay counted: a needless re-index at worst.
+    if not session.in_nested_transaction():
+        session.info.pop(_ENQUEUED, None)
+        session.info.pop(_CHANGED, None)
+        session.info.pop(_STATE, None)
+
+
+event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)
