@@ -11,6 +11,7 @@ from marketplace.demo import cli as demo_cli
 from marketplace.media import cli as media_cli
 from marketplace.search import cli as search_cli
 from marketplace.shops import cli as shops_cli
+from marketplace.sync import cli as sync_cli
 
 
 def register_commands(app: Flask) -> None:
@@ -21,3 +22,4 @@ def register_commands(app: Flask) -> None:
     search_cli.register_commands(app)
     demo_cli.register_commands(app)
     media_cli.register_commands(app)
+    sync_cli.register_commands(app)

@@ -13,13 +13,17 @@ from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
 from marketplace.shops.models import Shop, ShopRevision
+from marketplace.sync.models import Channel, ChannelListing, ListingExclusion, ShopChannel
 
 __all__ = [
     "AuditEntry",
     "CacheGeneration",
     "Category",
+    "Channel",
+    "ChannelListing",
     "Document",
     "Image",
+    "ListingExclusion",
     "OutboxMessage",
     "Product",
     "ProductImage",
@@ -28,6 +32,7 @@ __all__ = [
     "Report",
     "Role",
     "Shop",
+    "ShopChannel",
     "ShopRevision",
     "User",
 ]

@@ -1,0 +1,350 @@
+"""The sync rules: channels, which listings each takes, at what price and stock.
+
+A channel is configured (``add_channel``), its categories mapped, then enabled once its
+``preview`` shows nothing refused for an unmapped category. Shops opt in
+(``opt_in``); every change to a public listing of an opted-in shop, or a listing that
+stops being public, enqueues a ``sync`` message per channel in the same transaction.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.catalog import queries as catalog_queries
+from marketplace.catalog.models import Category, Product
+from marketplace.core import outbox
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.models import utcnow
+from marketplace.core.security import external_url
+from marketplace.core.text import clean_line, has_visible_text
+from marketplace.core.urls import InvalidWebAddress, split_web_url
+from marketplace.extensions import db
+from marketplace.media.services import derivative_key
+from marketplace.shops.models import Shop
+from marketplace.sync import secrets
+from marketplace.sync.connectors import ListingPayload, connector_for
+from marketplace.sync.connectors.base import MISSING_REASONS
+from marketplace.sync.models import (
+    Channel,
+    ChannelListing,
+    ConnectorType,
+    ListingExclusion,
+    ShopChannel,
+)
+
+TOPIC = "sync"
+PRICE_STEP_VND = 1000
+_CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+class ChannelError(DomainError):
+    """A channel setting was refused; the message says why."""
+
+
+# -- channels ------------------------------------------------------------------------------
+
+
+def check_base_url(url: str, *, production: bool) -> str:
+    """Return a channel's base URL when it is safe to send listings and credentials to.
+
+    https, or plain http to this machine outside production (the simulator); never a
+    user name in the URL; in production no private, link-local or loopback address, so
+    a mistyped or malicious setting cannot point the worker at internal services.
+    """
+    try:
+        parts = split_web_url(url)
+    except InvalidWebAddress as error:
+        raise ChannelError(str(error)) from None
+    host = (parts.hostname or "").lower()
+    loopback = host in _LOOPBACK_NAMES or _is_address(host, "is_loopback")
+    if parts.scheme.lower() == "http" and (production or not loopback):
+        raise ChannelError(_("Use https:// (plain http only to this machine, for testing)."))
+    if production and (
+        loopback
+        or host.endswith((".local", ".internal", ".localhost"))
+        or any(_is_address(host, kind) for kind in ("is_private", "is_link_local", "is_reserved"))
+    ):
+        raise ChannelError(_("A channel cannot be on a private or local network address."))
+    return url.strip().rstrip("/")
+
+
+def _is_address(host: str, kind: str) -> bool:
+    try:
+        return bool(getattr(ipaddress.ip_address(host), kind))
+    except ValueError:
+        return False  # a name, not an address
+
+
+def add_channel(
+    *,
+    code: str,
+    name: str,
+    connector: str,
+    base_url: str | None,
+    credentials: str | None,
+    requests_per_second: float = 5.0,
+    production: bool = False,
+) -> Channel:
+    """Create a channel (disabled), or update the one with this code; credentials sealed."""
+    code = (code or "").strip().lower()
+    if not code or len(code) > 40 or not set(code) <= _CODE_CHARS:
+        raise ChannelError(_("A channel code is lower-case letters, digits and dashes."))
+    try:
+        kind = ConnectorType(connector)
+    except ValueError:
+        raise ChannelError(_("Choose postmart, voso or feed.")) from None
+    if kind != ConnectorType.FEED:
+        if not base_url:
+            raise ChannelError(_("Give the channel's base URL."))
+        base_url = check_base_url(base_url, production=production)
+    elif base_url:
+        raise ChannelError(_("A feed channel has no base URL: the channel fetches the feed."))
+    if not 0 < requests_per_second <= 1000:
+        raise ChannelError(_("The request rate is between 0 and 1000 per second."))
+    name = clean_line(name or code)
+    if not has_visible_text(name) or len(name) > 120:
+        raise ChannelError(_("Give the channel a name (at most 120 characters)."))
+    channel = db.session.scalar(select(Channel).where(Channel.code == code)) or Channel(
+        code=code, enabled=False, category_map={}
+    )
+    channel.name, channel.connector = name, kind
+    channel.base_url = base_url or None
+    channel.requests_per_second = requests_per_second
+    if credentials is not None:
+        channel.credentials_encrypted = secrets.seal(credentials) if credentials else None
+    db.session.add(channel)
+    db.session.flush()
+    return channel
+
+
+def channel_by_code(code: str) -> Channel:
+    channel = db.session.scalar(select(Channel).where(Channel.code == (code or "").lower()))
+    if channel is None:
+        raise NotFound(_("There is no channel %(code)s.", code=code))
+    return channel
+
+
+def map_category(channel: Channel, category: Category, channel_category_id: str) -> None:
+    """Send ``category``'s listings to the channel's ``channel_category_id``."""
+    target = clean_line(channel_category_id)
+    if not target or len(target) > 120:
+        raise ChannelError(_("Give the channel's category id."))
+    channel.category_map = {**(channel.category_map or {}), str(category.id): target}
+
+
+def set_rules(
+    channel: Channel,
+    *,
+    markup_percent: float = 0.0,
+    markup_vnd: int = 0,
+    stock_held_back: int = 0,
+    stock_max_shown: int | None = None,
+) -> None:
+    """Set the price rule (a mark-up, rounded to 1 000 đ) and the stock rule."""
+    if not 0 <= markup_percent <= 100 or not 0 <= markup_vnd <= 10_000_000:
+        raise ChannelError(_("A mark-up is 0–100 % and 0–10.000.000 ₫."))
+    if stock_held_back < 0 or (stock_max_shown is not None and stock_max_shown < 0):
+        raise ChannelError(_("Stock rules cannot be negative."))
+    channel.price_markup_percent, channel.price_markup_vnd = markup_percent, markup_vnd
+    channel.stock_held_back, channel.stock_max_shown = stock_held_back, stock_max_shown
+
+
+def channel_price(channel: Channel, price_vnd: int) -> int:
+    """The price shown on the channel: ours plus the mark-up, to the nearest 1 000 đ."""
+    raised = Decimal(price_vnd) * (1 + Decimal(str(channel.price_markup_percent)) / 100)
+    raised += channel.price_markup_vnd
+    steps = (raised / PRICE_STEP_VND).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return max(PRICE_STEP_VND, int(steps) * PRICE_STEP_VND)
+
+
+def channel_stock(channel: Channel, stock: int) -> int:
+    """The stock shown on the channel: some units held back, and at most a maximum."""
+    shown = max(0, stock - (channel.stock_held_back or 0))
+    if channel.stock_max_shown is not None:
+        shown = min(shown, channel.stock_max_shown)
+    return shown
+
+
+# -- listings on a channel -----------------------------------------------------------------
+
+
+def listing_reference(product: Product) -> str:
+    """Our stable reference of a listing on every channel (their seller SKU)."""
+    return f"cm-{product.id}"
+
+
+def payload(channel: Channel, product: Product) -> ListingPayload:
+    """What ``channel`` is sent for ``product``, after its category map and rules."""
+    mapped = (channel.category_map or {}).get(str(product.category_id))
+    return ListingPayload(
+        reference=listing_reference(product),
+        name=product.name,
+        description=product.description_md,
+        price_vnd=channel_price(channel, product.price_vnd),
+        compare_at_price_vnd=channel_price(channel, product.compare_at_price_vnd)
+        if product.compare_at_price_vnd
+        else None,
+        stock=channel_stock(channel, product.stock),
+        unit=product.unit,
+        weight_grams=product.weight_grams,
+        category_id=mapped,
+        image_urls=tuple(
+            external_url("media.file", key=derivative_key(picture.image.sha256, 1200))
+            for picture in product.images
+        ),
+        url=external_url("catalog.product_detail", product_id=product.id, slug=product.slug),
+        brand=product.shop.name,
+        gtin=product.gtin,
+        ocop_stars=product.ocop_stars,
+        origin=product.origin or "",
+    )
+
+
+def _candidates(channel: Channel) -> list[Product]:
+    """The public listings of the shops on ``channel``, less the ones their sellers kept off."""
+    opted_in = select(ShopChannel.shop_id).where(ShopChannel.channel_id == channel.id)
+    excluded = select(ListingExclusion.product_id).where(ListingExclusion.channel_id == channel.id)
+    query = (
+        catalog_queries.public_products()
+        .where(Product.shop_id.in_(opted_in), Product.id.not_in(excluded))
+        .order_by(Product.id)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+@dataclass
+class Preview:
+    """What enabling a channel would push, and what it would refuse, with the reasons."""
+
+    pushable: list[Product] = field(default_factory=list)
+    refused: list[tuple[Product, list[str]]] = field(default_factory=list)
+
+    @property
+    def unmapped_categories(self) -> set[int]:
+        return {
+            product.category_id for product, missing in self.refused if "category_id" in missing
+        }
+
+
+def refusal_reasons(missing: list[str]) -> list[str]:
+    """Why a channel refuses a listing, in a seller's words, from the fields it lacks."""
+    return [str(MISSING_REASONS.get(name, name)) for name in missing]
+
+
+def preview(channel: Channel) -> Preview:
+    """Sort the channel's candidate listings into those it would take and those it refuses."""
+    connector = connector_for(channel.connector)
+    result = Preview()
+    for product in _candidates(channel):
+        missing = connector.missing(payload(channel, product))
+        if missing:
+            result.refused.append((product, missing))
+        else:
+            result.pushable.append(product)
+    return result
+
+
+def enable_channel(channel: Channel, *, map_rest: str | None = None) -> Preview:
+    """Enable ``channel`` and queue its listings; refused while categories are unmapped.
+
+    ``map_rest`` maps every category the preview finds unmapped to that channel category.
+    Listings refused for another reason (no picture…) stay off until their seller fixes
+    them; the preview returned says which.
+    """
+    result = preview(channel)
+    unmapped = result.unmapped_categories
+    if unmapped and map_rest is None:
+        names = sorted(
+            db.session.scalars(select(Category.name_vi).where(Category.id.in_(unmapped)))
+        )
+        raise ChannelError(
+            _(
+                "Map these categories to the channel's first: %(names)s.",
+                names=", ".join(names),
+            )
+        )
+    for category_id in unmapped:
+        category = db.session.get(Category, category_id)
+        if category is not None and map_rest is not None:
+            map_category(channel, category, map_rest)
+    channel.enabled = True
+    db.session.flush()
+    result = preview(channel)
+    enqueue_listings(channel, [product.id for product in result.pushable])
+    return result
+
+
+def opt_in(shop: Shop, channel: Channel) -> bool:
+    """Show ``shop``'s listings on ``channel``; return False when it already was."""
+    if db.session.get(ShopChannel, (shop.id, channel.id)) is not None:
+        return False
+    db.session.add(ShopChannel(shop_id=shop.id, channel_id=channel.id, created_at=utcnow()))
+    db.session.flush()
+    if channel.enabled:
+        enqueue_listings(channel, list(db.session.scalars(
+            select(Product.id).where(Product.shop_id == shop.id)
+        )))  # fmt: skip
+    return True
+
+
+def enqueue_listings(channel: Channel, product_ids: list[int]) -> None:
+    """Queue a push (or a removal) of each listing to ``channel``, in this transaction."""
+    outbox.enqueue_many(
+        TOPIC, [(f"{channel.id}:{product_id}", {}) for product_id in sorted(set(product_ids))]
+    )
+
+
+def binding(channel: Channel, product: Product) -> ChannelListing | None:
+    return db.session.scalar(
+        select(ChannelListing).where(
+            ChannelListing.channel_id == channel.id, ChannelListing.product_id == product.id
+        )
+    )
+
+
+# -- every change reaches the channels -----------------------------------------------------
+
+
+def _listings_to_sync(session: Session, changed: set[object]) -> None:
+    """Enqueue a sync of each changed listing to every enabled channel its shop is on.
+
+    A listing that stopped being public is enqueued too: its handler delists it. The
+    message carries ids only; the worker renders the listing's latest state when it
+    sends, so ten edits in a row are one push.
+    """
+    products: set[int] = set()
+    shops: set[int] = set()
+    for obj in changed:
+        if isinstance(obj, Product) and obj.id is not None:
+            products.add(obj.id)
+        elif isinstance(obj, ListingExclusion):
+            products.add(obj.product_id)
+        elif isinstance(obj, Shop) and obj.id is not None:
+            shops.add(obj.id)  # suspended, reinstated, renamed: all its listings
+        elif isinstance(obj, ShopChannel):
+            shops.add(obj.shop_id)
+    if not products and not shops:
+        return
+    rows = session.execute(
+        select(Product.id, ShopChannel.channel_id)
+        .join(ShopChannel, ShopChannel.shop_id == Product.shop_id)
+        .join(Channel, Channel.id == ShopChannel.channel_id)
+        .where(Channel.enabled.is_(True))
+        .where(Product.id.in_(products) | Product.shop_id.in_(shops))
+    ).all()
+    if rows:
+        outbox.enqueue_many(
+            TOPIC,
+            [(f"{channel_id}:{product_id}", {}) for product_id, channel_id in sorted(rows)],
+            session=session,
+        )
+
+
+outbox.collect_before_commit(_listings_to_sync)
