@@ -9,7 +9,10 @@ from sqlalchemy import event
 
 from marketplace.extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Writers queue on SQLite's one write lock. A picture upload holds it while its pictures
+# decode (up to about 3 s, bench/uploads.py), so a writer behind two of them would fail
+# with a 5 s wait; 20 s stays under gunicorn's 30 s worker timeout.
+SQLITE_BUSY_TIMEOUT_MS = 20_000
 
 
 def init_database(app: Flask) -> None:

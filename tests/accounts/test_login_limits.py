@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.core.database import SQLITE_BUSY_TIMEOUT_MS
 from marketplace.core.ratelimit import DatabaseStorage
 from tests.conftest import csrf_token_from, free_port, submit_form
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -129,12 +127,12 @@ def test_a_limit_counted_inside_a_writing_request_does_not_wait_for_that_request
     # A POST holds SQLite's write lock from its start; the reset form's limit is counted
     # inside the view. Counting in the same file would wait for the request itself.
     make_user(email="an@example.com")
-    started = time.monotonic()
 
     response = submit_form(client, "/account/forgot", {"email": "an@example.com"})
 
+    # Had the count waited for the request's lock, it would have timed out and fallen
+    # back to memory: the row in the database shows it was counted there.
     assert response.status_code == 302
-    assert time.monotonic() - started < SQLITE_BUSY_TIMEOUT_MS / 1000
     storage = DatabaseStorage()
     assert storage.check()
     with app.test_request_context():
