@@ -9,11 +9,12 @@ stops being public, enqueues a ``sync`` message per channel in the same transact
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import queries as catalog_queries
@@ -39,6 +40,7 @@ from marketplace.sync.models import (
 )
 
 TOPIC = "sync"
+FEED_BATCH = 500
 PRICE_STEP_VND = 1000
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -207,16 +209,36 @@ def payload(channel: Channel, product: Product) -> ListingPayload:
     )
 
 
-def _candidates(channel: Channel) -> list[Product]:
+def _candidate_query(channel: Channel) -> Select[tuple[Product]]:
     """The public listings of the shops on ``channel``, less the ones their sellers kept off."""
     opted_in = select(ShopChannel.shop_id).where(ShopChannel.channel_id == channel.id)
     excluded = select(ListingExclusion.product_id).where(ListingExclusion.channel_id == channel.id)
-    query = (
-        catalog_queries.public_products()
-        .where(Product.shop_id.in_(opted_in), Product.id.not_in(excluded))
-        .order_by(Product.id)
+    return catalog_queries.public_products().where(
+        Product.shop_id.in_(opted_in), Product.id.not_in(excluded)
     )
-    return list(db.session.scalars(query).unique())
+
+
+def _candidates(channel: Channel) -> Iterator[Product]:
+    """The candidates in id order, loaded a few hundred at a time (a province may have
+    500 000): never the whole catalogue in memory at once."""
+    ids = list(
+        db.session.scalars(
+            _candidate_query(channel).with_only_columns(Product.id).order_by(Product.id)
+        )
+    )
+    for start in range(0, len(ids), FEED_BATCH):
+        query = catalog_queries.with_cards(catalog_queries.public_products())
+        query = query.where(Product.id.in_(ids[start : start + FEED_BATCH]))
+        yield from db.session.scalars(query.order_by(Product.id)).unique()
+
+
+def feed_items(channel: Channel) -> Iterator[ListingPayload]:
+    """Every listing a feed channel takes, as the feed shows it (a full snapshot)."""
+    connector = connector_for(channel.connector)
+    for product in _candidates(channel):
+        item = payload(channel, product)
+        if not connector.missing(item):
+            yield item
 
 
 @dataclass
