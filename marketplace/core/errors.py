@@ -7,6 +7,7 @@ import math
 import time
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
@@ -53,6 +54,13 @@ def _error_messages() -> dict[int, str]:
     }
 
 
+def _bare_page(status: int, title: str, detail: str) -> str:
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{status}</title>"
+        f"<h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>"
+    )
+
+
 def wants_json() -> bool:
     """Return True when the client should get a JSON error rather than a page."""
     if request.path.startswith("/api/") or request.path == "/healthz":
@@ -68,13 +76,16 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     if wants_json():
         body = {"error": {"code": code or f"http_{status}", "message": detail or title}}
         response = jsonify(body)
+    elif request_ctx.url_adapter is None:
+        # A refused Host header leaves no URL adapter: the layout's links cannot be built.
+        response = Response(_bare_page(status, title, detail), mimetype="text/html")
     else:
         try:
             page = render_template("errors/error.html", status=status, title=title, message=detail)
         except Exception:
             # The layout reads the session and the database; an error page must never fail.
             log.exception("could not render the error page for %s", status)
-            page = f"<!doctype html><meta charset=utf-8><h1>{status}</h1><p>{escape(title)}</p>"
+            page = _bare_page(status, title, detail)
         response = Response(page, mimetype="text/html")
     response.status_code = status
     return response

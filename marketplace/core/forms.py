@@ -23,6 +23,7 @@ WTFORMS_MESSAGES = (
     _l("Not a valid integer value."),
     _l("Not a valid choice."),
     _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
     _l("Invalid URL."),
     _l("Invalid input."),
     _l("Number must be at least %(min)s."),

@@ -366,6 +366,19 @@ def depth(topic: str) -> Depth:
     return Depth(waiting=waiting or 0, dead=dead or 0, oldest=oldest)
 
 
+def seconds_until_due(topic: str) -> float:
+    """How long until the next living message of ``topic`` is due (0 when one is due)."""
+    with Session(db.engine) as session:
+        soonest = session.scalar(
+            select(func.min(OutboxMessage.available_at)).where(
+                OutboxMessage.topic == topic, OutboxMessage.dead_at.is_(None)
+            )
+        )
+    if soonest is None:
+        return 0.0
+    return max(0.0, (soonest - utcnow()).total_seconds())
+
+
 def drain_each(
     topic: str,
     handle: Callable[[Message], None],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import click
 from flask import Flask, current_app
@@ -10,7 +12,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from marketplace.catalog.models import Category
+from marketplace.core import outbox
 from marketplace.core.errors import DomainError
+from marketplace.core.worker import run_until_stopped
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 from marketplace.sync import services
@@ -139,6 +143,69 @@ def optin_command(code: str, shop_slug: str | None, all_shops: bool) -> None:
         _fail(error)
     db.session.commit()
     click.echo(f"{added} shops opted into {code} ({len(shops) - added} already were).")
+
+
+@sync_cli.command("run")
+@click.option("--once", is_flag=True, help="Work until only dead letters are left, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between idle looks.")
+def run_command(once: bool, interval: float) -> None:
+    """Push waiting listing changes to the channels (SIGTERM stops it after the listing in hand).
+
+    Run several at once, on one machine or many: they never push the same listing to the
+    same channel at the same time, and a dead worker's listings are taken over.
+    """
+    from marketplace.sync import worker
+
+    if not once:
+        total = run_until_stopped("sync worker", worker.drain_sync, interval=interval)
+        click.echo(f"{total} sync messages handled.")
+        return
+    total = 0
+    while True:  # --once: wait for retries that fall due, stop when only dead ones are left
+        total += worker.drain_sync()
+        depth = outbox.depth(services.TOPIC)
+        if depth.waiting == 0:
+            break
+        time.sleep(min(interval, max(0.05, outbox.seconds_until_due(services.TOPIC))))
+    click.echo(f"{total} sync messages handled; {depth.dead} dead letters.")
+
+
+@sync_cli.command("status")
+@click.argument("code", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def status_command(code: str | None, as_json: bool) -> None:
+    """Listings live, pending, failed, delisted and excluded, and the queue, per channel."""
+    try:
+        figures = services.status(services.channel_by_code(code) if code else None)
+    except DomainError as error:
+        _fail(error)
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    for name, value in figures.items():
+        click.echo(f"{name}: {value}")
+
+
+@sync_cli.command("simulate")
+@click.argument("kind", type=click.Choice(["postmart", "voso"]))
+@click.option("--port", default=8081, show_default=True)
+@click.option("--latency-ms", default=0, show_default=True)
+@click.option("--error-rate", default=0.0, show_default=True, help="Share of writes answered 503.")
+@click.option("--rate-429", default=0.0, show_default=True, help="Share of writes answered 429.")
+@click.option("--rate-limit", default=0, show_default=True, help="Requests a second (0: none).")
+@click.option("--applied-then-timeout", default=0.0, show_default=True,
+              help="Share of writes applied, then answered too late.")  # fmt: skip
+@click.option("--hang-seconds", default=15.0, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+def simulate_command(kind: str, port: int, **faults: float) -> None:
+    """Serve KIND's assumed contract on 127.0.0.1:PORT, with faults to order."""
+    from werkzeug.serving import run_simple
+
+    from marketplace.sync.simulator import Faults, create_simulator
+
+    app = create_simulator(kind, Faults(**faults))  # type: ignore[arg-type]
+    click.echo(f"{kind} simulator on http://127.0.0.1:{port}/ (state: /_sim/state)")
+    run_simple("127.0.0.1", port, app, threaded=True)
 
 
 def register_commands(app: Flask) -> None:

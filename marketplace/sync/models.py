@@ -40,6 +40,9 @@ class Channel(TimestampMixin, db.Model):
     price_markup_vnd: Mapped[int] = mapped_column(Integer, default=0)
     stock_held_back: Mapped[int] = mapped_column(Integer, default=0)
     stock_max_shown: Mapped[int | None] = mapped_column(Integer)
+    # The rate limit's "theoretical arrival time" (GCRA, seconds since the epoch): the
+    # next request may go at this moment, whichever worker sends it.
+    rate_tat: Mapped[float | None] = mapped_column(Float)
 
     def __repr__(self) -> str:
         return f"<Channel {self.code} {self.connector}>"

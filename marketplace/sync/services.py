@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import queries as catalog_queries
@@ -22,6 +22,7 @@ from marketplace.catalog.models import Category, Product
 from marketplace.core import outbox
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.models import utcnow
+from marketplace.core.outbox import OutboxMessage
 from marketplace.core.security import external_url
 from marketplace.core.text import clean_line, has_visible_text
 from marketplace.core.urls import InvalidWebAddress, split_web_url
@@ -179,7 +180,11 @@ def channel_stock(channel: Channel, stock: int) -> int:
 
 def listing_reference(product: Product) -> str:
     """Our stable reference of a listing on every channel (their seller SKU)."""
-    return f"cm-{product.id}"
+    return listing_reference_of(product.id)
+
+
+def listing_reference_of(product_id: int) -> str:
+    return f"cm-{product_id}"
 
 
 def payload(channel: Channel, product: Product) -> ListingPayload:
@@ -370,3 +375,34 @@ def _listings_to_sync(session: Session, changed: set[object]) -> None:
 
 
 outbox.collect_before_commit(_listings_to_sync)
+
+
+def status(channel: Channel | None = None) -> dict[str, float | int]:
+    """Where listings stand on ``channel`` (or on all channels), and the sync queue."""
+    query = select(ChannelListing.status, func.count()).group_by(ChannelListing.status)
+    excluded = select(func.count()).select_from(ListingExclusion)
+    if channel is not None:
+        query = query.where(ChannelListing.channel_id == channel.id)
+        excluded = excluded.where(ListingExclusion.channel_id == channel.id)
+    counts = {str(state): count for state, count in db.session.execute(query)}
+    in_topic = [OutboxMessage.topic == TOPIC]
+    if channel is not None:
+        in_topic.append(OutboxMessage.key.startswith(f"{channel.id}:"))
+    waiting, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            *in_topic, OutboxMessage.dead_at.is_(None)
+        )
+    ).one()
+    dead = db.session.scalar(
+        select(func.count()).where(*in_topic, OutboxMessage.dead_at.is_not(None))
+    )
+    return {
+        "live": counts.get("live", 0),
+        "pending": counts.get("pending", 0),
+        "failed": counts.get("failed", 0),
+        "delisted": counts.get("delisted", 0),
+        "excluded": db.session.scalar(excluded) or 0,
+        "dead": dead or 0,
+        "queue_depth": waiting or 0,
+        "oldest_pending_s": round((utcnow() - oldest).total_seconds(), 1) if oldest else 0,
+    }

@@ -129,6 +129,14 @@ def test_a_forged_host_is_refused_by_default_so_redirects_cannot_name_it(client)
     assert "evil.example" not in honest.headers.get("Location", "")
 
 
+def test_a_forged_host_gets_a_plain_400_page_without_an_error_in_the_log(client, caplog):
+    response = client.get("/", headers={"Host": "evil.example"})
+
+    assert response.status_code == 400
+    assert "<h1>400" in response.get_data(as_text=True)
+    assert "ERROR" not in caplog.text
+
+
 def test_the_default_trusted_hosts_are_the_site_url_host_and_loopback(build_app, tmp_path):
     config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}")
     app = build_app({**config, "SITE_URL": "https://cho.example.vn", "TRUSTED_HOSTS": None})

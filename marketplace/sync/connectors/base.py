@@ -1,10 +1,21 @@
-"""What every connector offers, and the channel-neutral shape of a listing it sends."""
+"""What every connector offers, and the channel-neutral shape of a listing it sends.
+
+A connector creates or updates a listing by our stable reference, deletes it, lists what
+the channel holds and reads one. Its errors say what the worker should do: try again
+later (``Unavailable``), wait for the channel (``RateLimited``), or stop and show the
+seller why (``Refused``).
+"""
 
 from __future__ import annotations
 
+import email.utils
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+import requests
 from flask_babel import lazy_gettext as _l
 
 _REGISTRY: dict[str, type[Connector]] = {}
@@ -47,17 +58,155 @@ MISSING_REASONS = {
 }
 
 
+class SyncError(Exception):
+    """A request to a channel did not succeed. Messages never carry credentials."""
+
+
+class Unavailable(SyncError):
+    """Network trouble, a timeout or a 5xx: the same request may succeed later."""
+
+
+class RateLimited(SyncError):
+    """The channel said 429: wait ``retry_after`` seconds before sending it anything."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class Refused(SyncError):
+    """The channel refused the listing itself (a 4xx): retrying the same will not help."""
+
+
+@dataclass(frozen=True)
+class Pushed:
+    external_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A listing as the channel holds it."""
+
+    reference: str
+    external_id: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Where a channel is and how to prove who we are."""
+
+    base_url: str
+    credentials: str
+    timeout: float = 10.0
+
+
+def parse_retry_after(value: str | None, default: float = 1.0) -> float:
+    """Retry-After in seconds, whether given as seconds or as an HTTP date."""
+    if not value:
+        return default
+    if value.strip().isascii() and value.strip().isdigit():
+        return float(value.strip())
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, moment.timestamp() - time.time())
+
+
 class Connector:
-    """A channel type: its field names, and what a listing must have to be accepted."""
+    """A channel type: its field names, what a listing must have, and its HTTP calls."""
 
     type_name: ClassVar[str]
     # Payload fields the channel refuses a listing without.
     required: ClassVar[tuple[str, ...]] = ("category_id", "image_urls")
     needs_base_url: ClassVar[bool] = True
 
+    def __init__(self, access: Access | None = None) -> None:
+        self.access = access
+        self._http = requests.Session()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.type_name] = cls
+
+    # -- HTTP, shared ---------------------------------------------------------------------
+
+    def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        """Authentication headers of one request (each channel has its own scheme)."""
+        raise NotImplementedError
+
+    def error_in(self, response: requests.Response) -> str | None:
+        """The error a response carries despite a 2xx status, if the channel does that."""
+        return None
+
+    def request(self, method: str, path: str, json_body: Any = None) -> requests.Response:
+        """Send one request: a timeout, no redirects (never to another host), an
+        idempotency key on writes; 2xx and 404 return, anything else raises."""
+        assert self.access is not None, "a connector without access cannot send"
+        body = (
+            b""
+            if json_body is None
+            else requests.models.complexjson.dumps(json_body, ensure_ascii=False).encode()
+        )
+        headers = {"Content-Type": "application/json", **self.headers(method, path, body)}
+        if method != "GET":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        try:
+            response = self._http.request(
+                method, self.access.base_url + path, data=body or None, headers=headers,
+                timeout=self.access.timeout, allow_redirects=False,
+            )  # fmt: skip
+        except requests.Timeout:
+            raise Unavailable(
+                f"{method} {path}: no answer within {self.access.timeout:g} s"
+            ) from None
+        except requests.RequestException as error:
+            raise Unavailable(f"{method} {path}: {type(error).__name__}") from None
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(parse_retry_after(response.headers.get("Retry-After")))
+        if status >= 500 or status in (401, 403, 408):
+            raise Unavailable(f"{method} {path}: HTTP {status}")
+        if 300 <= status < 400:
+            raise Unavailable(f"{method} {path}: redirected (not followed)")
+        if status >= 400 and status != 404:
+            raise Refused(self._message(response) or f"HTTP {status}")
+        if status < 300 and (problem := self.error_in(response)):
+            raise Refused(problem)
+        return response
+
+    @staticmethod
+    def _message(response: requests.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if isinstance(body, dict):
+            inner = body.get("error")
+            if isinstance(inner, dict):
+                return str(inner.get("message") or inner.get("code") or "")[:500] or None
+            return str(body.get("msg") or body.get("error_code") or "")[:500] or None
+        return None
+
+    # -- what a channel does ---------------------------------------------------------------
+
+    def upsert(self, payload: ListingPayload, external_id: str | None) -> Pushed:
+        """Create or update the listing by our reference; return the channel's id of it."""
+        raise NotImplementedError
+
+    def delete(self, reference: str, external_id: str | None) -> None:
+        """Remove the listing; a listing already gone is not an error."""
+        raise NotImplementedError
+
+    def listings(self) -> Iterator[Remote]:
+        """Everything the channel holds for us."""
+        raise NotImplementedError
+
+    def get(self, reference: str) -> Remote | None:
+        """The channel's copy of one listing, or None."""
+        raise NotImplementedError
 
     def missing(self, payload: ListingPayload) -> list[str]:
         """The required fields ``payload`` lacks (empty when the channel would take it)."""
@@ -68,6 +217,6 @@ class Connector:
         raise NotImplementedError
 
 
-def connector_for(type_name: str) -> Connector:
+def connector_for(type_name: str, access: Access | None = None) -> Connector:
     """The connector of a channel type (``postmart``, ``voso``, ``feed``)."""
-    return _REGISTRY[type_name]()
+    return _REGISTRY[type_name](access)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
-from marketplace.sync.connectors.base import Connector, ListingPayload
+from marketplace.sync.connectors.base import Connector, ListingPayload, Pushed, Remote
 
 
 class PostmartConnector(Connector):
@@ -30,3 +32,40 @@ class PostmartConnector(Connector):
             "ocop_rating": payload.ocop_stars,
             "origin": payload.origin,
         }
+
+    def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        assert self.access is not None
+        return {"Authorization": f"Bearer {self.access.credentials}"}
+
+    def upsert(self, payload: ListingPayload, external_id: str | None) -> Pushed:
+        # PUT by seller SKU is idempotent: a retry after a lost answer updates the same one.
+        response = self.request("PUT", _path(payload.reference), self.body(payload))
+        data = response.json()
+        return Pushed(external_id=str(data["product_id"]), url=data.get("url"))
+
+    def delete(self, reference: str, external_id: str | None) -> None:
+        self.request("DELETE", _path(reference))
+
+    def get(self, reference: str) -> Remote | None:
+        response = self.request("GET", _path(reference))
+        if response.status_code == 404:
+            return None
+        return _remote(response.json())
+
+    def listings(self) -> Iterator[Remote]:
+        page = 1
+        while True:
+            data = self.request("GET", f"/products?page={page}&per_page=100").json()
+            yield from (_remote(item) for item in data["items"])
+            if page * 100 >= data["total"] or not data["items"]:
+                return
+            page += 1
+
+
+def _path(reference: str) -> str:
+    return f"/products/{quote(reference, safe='')}"
+
+
+def _remote(item: dict[str, Any]) -> Remote:
+    reference = item.get("reference") or item.get("seller_sku") or ""
+    return Remote(reference=str(reference), external_id=str(item["external_id"]), fields=item)

@@ -1,0 +1,254 @@
+"""The sync worker: the ``sync`` topic's handler, run by ``flask sync run``.
+
+Each message names a listing and a channel; the listing's latest state is rendered when
+the message is handled, so ten edits are one push. A public listing is created or
+updated by our reference (unless the channel already has exactly this content); any
+other is removed. Failures are retried with exponential backoff and jitter, scheduled
+in the outbox; a 429 makes every worker wait for the channel; after ``MAX_ATTEMPTS`` a
+message is a dead letter for an admin to retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.catalog import queries as catalog_queries
+from marketplace.catalog.models import Product
+from marketplace.core import outbox
+from marketplace.core.database import begin_write_transaction
+from marketplace.core.models import utcnow
+from marketplace.extensions import db
+from marketplace.sync import secrets, services
+from marketplace.sync.connectors import connector_for
+from marketplace.sync.connectors.base import Access, RateLimited, Refused, SyncError
+from marketplace.sync.models import (
+    Channel,
+    ChannelListing,
+    ConnectorType,
+    ListingExclusion,
+    ListingStatus,
+    ShopChannel,
+)
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+HTTP_TIMEOUT_SECONDS = 10.0
+
+
+def backoff(attempt: int) -> timedelta:
+    """2, 4, 8 … seconds (at most ten minutes), each ±25 % so retries spread out.
+
+    ``SYNC_RETRY_BASE_SECONDS`` scales it (the tests use a fraction of a second).
+    """
+    base = float(current_app.config.get("SYNC_RETRY_BASE_SECONDS", 1.0))
+    seconds = min(base * 2.0**attempt, 600.0)
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.25))  # noqa: S311 - jitter
+
+
+def content_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# -- the per-channel rate limit, shared by every worker --------------------------------------
+
+
+def take_turn(channel_id: int, per_second: float) -> float:
+    """Claim the channel's next request slot; return 0 to go now, else seconds to wait.
+
+    GCRA in one conditional UPDATE of the channel's row: whichever worker, on whichever
+    machine, the channel sees at most ``per_second`` requests a second.
+    """
+    interval, now = 1.0 / per_second, time.time()
+    with Session(db.engine) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        later = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
+        taken = session.execute(
+            update(Channel)
+            .where(Channel.id == channel_id)
+            .where(or_(Channel.rate_tat.is_(None), Channel.rate_tat <= now))
+            .values(rate_tat=later(func.coalesce(Channel.rate_tat, now), now) + interval)
+        ).rowcount
+        tat = (
+            None
+            if taken
+            else session.scalar(select(Channel.rate_tat).where(Channel.id == channel_id))
+        )
+        session.commit()
+    return 0.0 if taken else max(0.0, (tat or now) - now)
+
+
+def pause_channel(channel_id: int, seconds: float) -> None:
+    """Hold every worker's requests to the channel for ``seconds`` (its Retry-After)."""
+    with Session(db.engine) as session:
+        session.execute(
+            update(Channel).where(Channel.id == channel_id).values(rate_tat=time.time() + seconds)
+        )
+        session.commit()
+
+
+def _wait_for_turn(channel_id: int, per_second: float) -> None:
+    while (wait := take_turn(channel_id, per_second)) > 0:
+        time.sleep(min(wait, 1.0))
+
+
+# -- handling one message ------------------------------------------------------------------
+
+
+def _is_public_on(channel: Channel, product: Product) -> bool:
+    public = db.session.scalar(
+        catalog_queries.public_products()
+        .with_only_columns(Product.id)
+        .where(Product.id == product.id)
+    )
+    opted_in = db.session.get(ShopChannel, (product.shop_id, channel.id)) is not None
+    excluded = db.session.get(ListingExclusion, (product.id, channel.id)) is not None
+    return bool(public) and opted_in and not excluded
+
+
+def _existing_binding(channel: Channel, product_id: int) -> ChannelListing | None:
+    return db.session.scalar(
+        select(ChannelListing).where(
+            ChannelListing.channel_id == channel.id, ChannelListing.product_id == product_id
+        )
+    )
+
+
+def _binding(channel: Channel, product_id: int) -> ChannelListing:
+    binding = _existing_binding(channel, product_id)
+    if binding is None:
+        binding = ChannelListing(channel_id=channel.id, product_id=product_id,
+                                 status=ListingStatus.PENDING, details={})  # fmt: skip
+        db.session.add(binding)
+        db.session.flush()
+    return binding
+
+
+def sync_listing(channel: Channel, product: Product | None, product_id: int) -> str:
+    """Bring the channel in line with the listing's present state; return what was done.
+
+    No transaction stays open across the wait for a turn and the request: on SQLite, a
+    transaction begun before another worker's commit could not write afterwards. What
+    is needed is read first; the binding is written in a transaction begun after.
+    """
+    access = Access(
+        base_url=channel.base_url or "",
+        credentials=secrets.unseal(channel.credentials_encrypted)
+        if channel.credentials_encrypted
+        else "",
+        timeout=float(current_app.config.get("SYNC_HTTP_TIMEOUT", HTTP_TIMEOUT_SECONDS)),
+    )
+    connector = connector_for(channel.connector, access)
+    turn = (channel.id, channel.requests_per_second)
+    if product is not None and channel.enabled and _is_public_on(channel, product):
+        # The binding is written before the first request, so a create whose answer is
+        # lost still leaves a row saying the channel may hold the listing.
+        binding = _binding(channel, product_id)
+        payload = services.payload(channel, product)
+        if missing := connector.missing(payload):
+            binding.status = ListingStatus.FAILED
+            binding.last_error = "; ".join(services.refusal_reasons(missing))
+            binding.content_hash = None
+            return "refused"
+        digest = content_hash(connector.body(payload))
+        if binding.status == ListingStatus.LIVE and binding.content_hash == digest:
+            return "unchanged"
+        binding_id, external_id = binding.id, binding.external_id
+        db.session.commit()
+        _wait_for_turn(*turn)
+        pushed = connector.upsert(payload, external_id)
+        binding = _writable(binding_id)
+        binding.external_id, binding.external_url = pushed.external_id, pushed.url
+        binding.status, binding.content_hash, binding.last_error = ListingStatus.LIVE, digest, None
+        binding.pushed_at = utcnow()
+        return "pushed"
+    binding = _existing_binding(channel, product_id)
+    if binding is None or binding.status == ListingStatus.DELISTED:
+        return "absent"  # never sent there, or already removed
+    binding_id, external_id = binding.id, binding.external_id
+    db.session.rollback()  # nothing written yet: end the read before waiting
+    _wait_for_turn(*turn)
+    connector.delete(services.listing_reference_of(product_id), external_id)
+    binding = _writable(binding_id)
+    binding.status, binding.content_hash, binding.last_error = ListingStatus.DELISTED, None, None
+    return "delisted"
+
+
+def _writable(binding_id: int) -> ChannelListing:
+    """The binding, read in a transaction that may write (SQLite: BEGIN IMMEDIATE)."""
+    begin_write_transaction()
+    binding = db.session.get(ChannelListing, binding_id, populate_existing=True)
+    assert binding is not None
+    return binding
+
+
+def handle(message: outbox.Message) -> None:
+    """Handle one ``sync`` message: push, skip, delist, or schedule what comes next."""
+    channel_id, _sep, product_id_text = message.key.partition(":")
+    channel = db.session.get(Channel, int(channel_id))
+    product_id = int(product_id_text)
+    if channel is None or channel.connector == ConnectorType.FEED:
+        outbox.complete([message])  # feeds are pulled, not pushed
+        return
+    try:
+        outcome = sync_listing(channel, db.session.get(Product, product_id), product_id)
+        db.session.commit()
+    except RateLimited as error:
+        db.session.rollback()
+        pause_channel(channel.id, error.retry_after)
+        outbox.retry(message, error=str(error), delay=timedelta(seconds=error.retry_after),
+                     count_attempt=False)  # fmt: skip
+        log.info("sync %s: %s rate limited, waiting %.0f s", message.key, channel.code,
+                 error.retry_after)  # fmt: skip
+        return
+    except Refused as error:
+        db.session.rollback()
+        _mark_failed(channel, product_id, str(error))
+        outbox.complete([message])
+        log.warning("sync %s: %s refused it: %s", message.key, channel.code, error)
+        return
+    except (SyncError, secrets.UnreadableCredentials, IntegrityError) as error:
+        db.session.rollback()
+        reason = str(error)[:500]
+        if message.attempts >= MAX_ATTEMPTS:
+            _mark_failed(channel, product_id, reason)
+            outbox.bury(message, error=reason)
+            log.error("sync %s: dead after %d attempts: %s", message.key, message.attempts, reason)
+        else:
+            outbox.retry(message, error=reason, delay=backoff(message.attempts))
+            log.warning("sync %s: attempt %d failed: %s", message.key, message.attempts, reason)
+        return
+    outbox.complete([message])
+    log.info("sync %s: %s on %s", message.key, outcome, channel.code)
+
+
+def _mark_failed(channel: Channel, product_id: int, reason: str) -> None:
+    binding = _binding(channel, product_id)
+    binding.status, binding.last_error = ListingStatus.FAILED, reason[:2000]
+    db.session.commit()
+
+
+def drain_sync(*, limit: int = 50) -> int:
+    """Handle the sync messages that are due now; return how many were taken."""
+    messages = outbox.claim(services.TOPIC, limit=limit, lease=LEASE)
+    for message in messages:
+        # Each message in a transaction of its own, begun after the claim: an older
+        # snapshot could neither see the latest listing nor (on SQLite) write.
+        db.session.rollback()
+        handle(message)
+    db.session.rollback()
+    return len(messages)
+
+
+outbox.register(services.TOPIC, drain_sync, after_commit=None)

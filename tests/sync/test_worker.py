@@ -1,0 +1,158 @@
+"""The sync worker against the channel simulators, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from marketplace.catalog import services as catalog
+from marketplace.extensions import db
+from marketplace.sync import services
+from marketplace.sync.models import ChannelListing, ListingStatus
+from marketplace.sync.simulator import Faults, create_simulator
+from tests.conftest import free_port
+from tests.factories import make_image, make_product, make_shop
+
+SECRET = "pm-live-8f3a2c9d7e"
+
+
+@pytest.fixture
+def simulator() -> Iterator[Callable[..., str]]:
+    """Start a channel simulator; return its base URL."""
+    servers = []
+
+    def start(kind: str, **faults: float) -> str:
+        port = free_port()
+        server = make_server("127.0.0.1", port, create_simulator(kind, Faults(**faults)),
+                             threaded=True)  # fmt: skip
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def state(base: str) -> dict:
+    return requests.get(f"{base}/_sim/state", timeout=5).json()
+
+
+def channel_on(app, base: str, kind: str, shop):
+    app.config.update(SYNC_RETRY_BASE_SECONDS=0.02, SYNC_HTTP_TIMEOUT=1.0)
+    credentials = SECRET if kind == "postmart" else f"camau:{SECRET}"
+    channel = services.add_channel(code=kind, name=kind, connector=kind, base_url=base,
+                                   credentials=credentials, requests_per_second=200)  # fmt: skip
+    services.opt_in(shop, channel)
+    db.session.commit()
+    services.enable_channel(channel, map_rest="pm-1" if kind == "postmart" else "10")
+    db.session.commit()
+    return channel
+
+
+def listing(shop, **fields):
+    return make_product(shop=shop, images=[make_image()], weight_grams=500,
+                        description_md="Làm thủ công tại U Minh.", **fields)  # fmt: skip
+
+
+def run_once(app) -> str:
+    result = app.test_cli_runner().invoke(args=["sync", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def bindings() -> dict[int, ChannelListing]:
+    db.session.rollback()
+    return {b.product_id: b for b in db.session.scalars(select(ChannelListing))}
+
+
+@pytest.mark.parametrize("kind", ["postmart", "voso"])
+def test_a_listing_goes_live_then_follows_every_change_then_leaves(app, simulator, kind):
+    base = simulator(kind)
+    shop = make_shop(name="Mật Ong Hai Lúa")
+    honey = listing(shop, name="Mật ong rừng U Minh", price_vnd=150_000)
+    channel_on(app, base, kind, shop)
+
+    run_once(app)
+    [held] = state(base)["listings"]
+    binding = bindings()[honey.id]
+    assert held["reference"] == f"cm-{honey.id}"
+    assert (held.get("price") or held.get("sale_price")) == 150_000
+    assert (binding.status, binding.external_id) == (ListingStatus.LIVE, held["external_id"])
+
+    requests_before = state(base)["requests"]
+    run_once(app)  # nothing changed: nothing sent
+    assert state(base)["requests"] == requests_before + 1  # the state read itself
+
+    for price in (151_000, 152_000, 153_000):
+        catalog.set_price_and_stock(db.session.get(type(honey), honey.id), price_vnd=price,
+                                    stock=3)  # fmt: skip
+        db.session.commit()
+    run_once(app)
+    [held] = state(base)["listings"]
+    assert (held.get("price") or held.get("sale_price")) == 153_000
+
+    catalog.hide_product(db.session.get(type(honey), honey.id), reason="Báo cáo")
+    db.session.commit()
+    run_once(app)
+    assert state(base)["listings"] == []
+    assert bindings()[honey.id].status == ListingStatus.DELISTED
+    assert state(base)["duplicates"] == 0
+
+
+def test_errors_and_429s_are_retried_until_every_listing_is_live_once(app, simulator):
+    base = simulator("voso", error_rate=0.3, rate_429=0.2, applied_then_timeout=0.2,
+                     hang_seconds=1.5, seed=7)  # fmt: skip
+    shop = make_shop()
+    products = [listing(shop, name=f"Khô cá {n}") for n in range(12)]
+    channel_on(app, base, "voso", shop)
+
+    run_once(app)
+
+    held = state(base)
+    assert sorted(item["reference"] for item in held["listings"]) == sorted(
+        f"cm-{p.id}" for p in products
+    )
+    assert held["duplicates"] == 0
+    assert {b.status for b in bindings().values()} == {ListingStatus.LIVE}
+
+
+def test_the_status_counts_listings_and_the_queue(app, simulator):
+    base = simulator("postmart")
+    shop = make_shop()
+    listing(shop)
+    channel = channel_on(app, base, "postmart", shop)
+    before = json.loads(app.test_cli_runner().invoke(args=["sync", "status", "--json"]).output)
+
+    run_once(app)
+    after = json.loads(
+        app.test_cli_runner().invoke(args=["sync", "status", channel.code, "--json"]).output
+    )
+
+    assert before["queue_depth"] == 1 and before["live"] == 0
+    assert set(after) == {"live", "pending", "failed", "delisted", "excluded", "dead",
+                          "queue_depth", "oldest_pending_s"}  # fmt: skip
+    assert (after["live"], after["queue_depth"]) == (1, 0)
+
+
+def test_a_failing_channel_never_shows_its_secret_in_the_log(app, simulator, caplog):
+    base = simulator("postmart", error_rate=1.0)
+    shop = make_shop()
+    listing(shop)
+    channel_on(app, base, "postmart", shop)
+    app.config["SYNC_RETRY_BASE_SECONDS"] = 0.001
+
+    with caplog.at_level("DEBUG"):
+        output = run_once(app)
+
+    assert "1 dead letters" in output
+    assert "503" in caplog.text
+    assert SECRET not in caplog.text and SECRET not in output
+    [binding] = bindings().values()
+    assert binding.status == ListingStatus.FAILED
