@@ -96,6 +96,10 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Send mails from a background thread so a slow SMTP server neither delays the
         # page nor tells, by timing, whether an address is registered.
         "MAIL_SEND_ASYNC": _env_bool("MAIL_SEND_ASYNC", True),
+        # The sync worker: each request to a channel waits this long at most, and retries
+        # back off from this base (2, 4, 8 … times it).
+        "SYNC_HTTP_TIMEOUT": float(os.environ.get("SYNC_HTTP_TIMEOUT") or 10),
+        "SYNC_RETRY_BASE_SECONDS": float(os.environ.get("SYNC_RETRY_BASE_SECONDS") or 1),
         # Reverse proxies in front of gunicorn (nginx: 1). Without it, behind a proxy every
         # visitor would share the proxy's address and one rate-limit bucket.
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import queries as catalog_queries
@@ -196,6 +196,9 @@ def _writable(binding_id: int) -> ChannelListing:
 def handle(message: outbox.Message) -> None:
     """Handle one ``sync`` message: push, skip, delist, or schedule what comes next."""
     channel_id, _sep, product_id_text = message.key.partition(":")
+    # A writer from the start (SQLite: BEGIN IMMEDIATE): the binding may be written after
+    # these reads, and a deferred transaction cannot write once another worker committed.
+    begin_write_transaction()
     channel = db.session.get(Channel, int(channel_id))
     product_id = int(product_id_text)
     if channel is None or channel.connector == ConnectorType.FEED:
@@ -218,7 +221,7 @@ def handle(message: outbox.Message) -> None:
         outbox.complete([message])
         log.warning("sync %s: %s refused it: %s", message.key, channel.code, error)
         return
-    except (SyncError, secrets.UnreadableCredentials, IntegrityError) as error:
+    except (SyncError, secrets.UnreadableCredentials, SQLAlchemyError) as error:
         db.session.rollback()
         reason = str(error)[:500]
         if message.attempts >= MAX_ATTEMPTS:
@@ -234,6 +237,7 @@ def handle(message: outbox.Message) -> None:
 
 
 def _mark_failed(channel: Channel, product_id: int, reason: str) -> None:
+    begin_write_transaction()
     binding = _binding(channel, product_id)
     binding.status, binding.last_error = ListingStatus.FAILED, reason[:2000]
     db.session.commit()
