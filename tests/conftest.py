@@ -100,6 +100,20 @@ def _empty_all_tables() -> None:
     db.session.commit()
 
 
+def process_config(database_url: str, instance: str, **overrides: Any) -> dict[str, Any]:
+    """Settings of an app run in a process of its own by a test (a second worker…)."""
+    return {
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": instance,
+        "SEARCH_INDEX_DIR": f"{instance}/search",
+        "MEDIA_DIR": f"{instance}/media",
+        "MAIL_SERVER": None,
+        **FAST_ARGON2,
+        **overrides,
+    }
+
+
 @pytest.fixture
 def app_config(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> dict[str, Any]:
     """Settings for the ``app`` fixture.

@@ -26,7 +26,7 @@ def ensure_command() -> None:
 
 @search_cli.command("apply")
 def apply_command() -> None:
-    """Apply index updates still waiting in the pending table."""
+    """Apply the index updates still waiting in the outbox (what a dead process left)."""
     report = services.apply_pending(wait=30.0)
     click.echo(f"{report.applied} listings indexed, {report.removed} removed.")
 

@@ -15,22 +15,11 @@ import sys
 from werkzeug.serving import make_server
 
 from marketplace import create_app
-from tests.conftest import FAST_ARGON2, TEST_SECRET_KEY
+from tests.conftest import process_config
 
 
 def main(database_url: str, instance: str, port: str, settings: str = "{}") -> None:
-    app = create_app(
-        {
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "INSTANCE_PATH": instance,
-            "SEARCH_INDEX_DIR": f"{instance}/search",
-            "MEDIA_DIR": f"{instance}/media",
-            "MAIL_SERVER": None,
-            **FAST_ARGON2,
-            **json.loads(settings),
-        }
-    )
+    app = create_app(process_config(database_url, instance, **json.loads(settings)))
     server = make_server("127.0.0.1", int(port), app)
     print("ready", flush=True)
     server.serve_forever()

@@ -20,7 +20,7 @@ from marketplace import create_app
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.moderation import services as moderation
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import process_config
 
 
 def die(session: Session) -> None:
@@ -29,16 +29,7 @@ def die(session: Session) -> None:
 
 
 def main(database_url: str, instance: str, action: str, product_id: str) -> None:
-    app = create_app(
-        {
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "INSTANCE_PATH": instance,
-            "SEARCH_INDEX_DIR": f"{instance}/search",
-            "MEDIA_DIR": f"{instance}/media",
-            "MAIL_SERVER": None,
-        }
-    )
+    app = create_app(process_config(database_url, instance))
     with app.app_context():
         product = db.session.get(Product, int(product_id))
         if action == "rename":
