@@ -226,7 +226,6 @@ def claim(
         ids = list(session.scalars(due))
         if not ids:
             return []
-        # An expired claim of a row whose key is also waiting anew: the new row wins.
         rows = session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))

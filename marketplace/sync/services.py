@@ -328,14 +328,6 @@ def enqueue_listings(channel: Channel, product_ids: list[int]) -> None:
     )
 
 
-def binding(channel: Channel, product: Product) -> ChannelListing | None:
-    return db.session.scalar(
-        select(ChannelListing).where(
-            ChannelListing.channel_id == channel.id, ChannelListing.product_id == product.id
-        )
-    )
-
-
 # -- every change reaches the channels -----------------------------------------------------
 
 
