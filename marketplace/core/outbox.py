@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from marketplace.core.models import UTCDateTime, utcnow
 from marketplace.extensions import db
@@ -99,6 +99,7 @@ class Message:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    worker: str  # who claimed it: only the claimer may complete, retry or bury it
 
 
 @dataclass(frozen=True)
@@ -210,20 +211,28 @@ def claim(
     worker = worker or worker_name()
     with Session(db.engine) as session:
         _begin_as_writer(session)
+        held = aliased(OutboxMessage)
+        # A key someone is handling now is left alone, so one listing is never pushed to
+        # one channel by two workers at once (the newer message waits for the older).
+        in_hand = select(held.key).where(held.topic == topic, held.claimed_until >= now)
         due = (
-            select(OutboxMessage.id)
+            select(OutboxMessage.id, OutboxMessage.key)
             .where(
                 OutboxMessage.topic == topic,
                 OutboxMessage.dead_at.is_(None),
                 OutboxMessage.available_at <= now,
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                OutboxMessage.key.not_in(in_hand),
             )
             .order_by(OutboxMessage.available_at, OutboxMessage.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list(session.scalars(due))
+            due = due.with_for_update(skip_locked=True, of=OutboxMessage)
+        first_per_key: dict[str, int] = {}
+        for row_id, key in session.execute(due):
+            first_per_key.setdefault(key, row_id)
+        ids = list(first_per_key.values())
         if not ids:
             return []
         rows = session.scalars(
@@ -238,7 +247,7 @@ def claim(
         ).all()
         messages = [
             Message(row.id, row.topic, row.key, dict(row.payload or {}), row.attempts,
-                    row.created_at)
+                    row.created_at, worker[:120])
             for row in rows
         ]  # fmt: skip
         session.commit()
@@ -250,18 +259,34 @@ def _begin_as_writer(session: Session) -> None:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
+def _ours(message: Message) -> Any:
+    return (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == message.worker)
+
+
 def complete(messages: Iterable[Message]) -> None:
-    """Delete handled messages (only as long as they are still ours)."""
-    ids = [message.id for message in messages]
-    if not ids:
+    """Delete handled messages, as long as they are still ours (a claim taken over after
+    its lease ran out belongs to the new worker, who will handle it again)."""
+    messages = list(messages)
+    if not messages:
         return
     with Session(db.engine) as session:
         _begin_as_writer(session)
-        for start in range(0, len(ids), 500):
-            session.execute(
-                delete(OutboxMessage).where(OutboxMessage.id.in_(ids[start : start + 500]))
-            )
+        for message in messages:
+            session.execute(delete(OutboxMessage).where(_ours(message)))
         session.commit()
+
+
+def renew(message: Message, *, lease: timedelta = DEFAULT_LEASE) -> bool:
+    """Extend a claim before working on it; False when it was lost (lease ran out)."""
+    with Session(db.engine) as session:
+        _begin_as_writer(session)
+        renewed = session.execute(
+            update(OutboxMessage)
+            .where(_ours(message), OutboxMessage.claimed_until >= utcnow())
+            .values(claimed_until=utcnow() + lease)
+        ).rowcount
+        session.commit()
+    return bool(renewed)
 
 
 def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool = True) -> None:
@@ -287,7 +312,7 @@ def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool
                 .where(OutboxMessage.id == newer)
                 .values(attempts=message.attempts if count_attempt else message.attempts - 1)
             )
-            session.execute(delete(OutboxMessage).where(OutboxMessage.id == message.id))
+            session.execute(delete(OutboxMessage).where(_ours(message)))
         else:
             values: dict[str, Any] = {
                 "claimed_by": None,
@@ -297,9 +322,7 @@ def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool
             }
             if not count_attempt:
                 values["attempts"] = OutboxMessage.attempts - 1
-            session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
-            )
+            session.execute(update(OutboxMessage).where(_ours(message)).values(**values))
         session.commit()
 
 
@@ -309,7 +332,7 @@ def bury(message: Message, *, error: str) -> None:
         _begin_as_writer(session)
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message.id)
+            .where(_ours(message))
             .values(claimed_by=None, claimed_until=None, dead_at=utcnow(), last_error=error[:2000])
         )
         session.commit()

@@ -48,7 +48,11 @@ def run_until_stopped(
     log.info("%s started", name)
     try:
         while not stop.requested:
-            done = step()
+            try:
+                done = step()
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("%s: step failed; trying again in %s s", name, interval)
+                done = 0
             total += done
             if once:
                 break

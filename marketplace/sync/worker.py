@@ -202,6 +202,7 @@ def handle(message: outbox.Message) -> None:
     channel = db.session.get(Channel, int(channel_id))
     product_id = int(product_id_text)
     if channel is None or channel.connector == ConnectorType.FEED:
+        db.session.rollback()  # release the write lock before completing on another connection
         outbox.complete([message])  # feeds are pulled, not pushed
         return
     try:
@@ -209,8 +210,10 @@ def handle(message: outbox.Message) -> None:
         db.session.commit()
     except RateLimited as error:
         db.session.rollback()
-        pause_channel(channel.id, error.retry_after)
-        outbox.retry(message, error=str(error), delay=timedelta(seconds=error.retry_after),
+        # Bounded: a Retry-After of 0 would spin, one of a day would stall the queue.
+        wait = min(max(error.retry_after, 0.5), 300.0)
+        pause_channel(channel.id, wait)
+        outbox.retry(message, error=str(error), delay=timedelta(seconds=wait),
                      count_attempt=False)  # fmt: skip
         log.info("sync %s: %s rate limited, waiting %.0f s", message.key, channel.code,
                  error.retry_after)  # fmt: skip
@@ -243,14 +246,21 @@ def _mark_failed(channel: Channel, product_id: int, reason: str) -> None:
     db.session.commit()
 
 
-def drain_sync(*, limit: int = 50) -> int:
+def drain_sync(*, limit: int = 20) -> int:
     """Handle the sync messages that are due now; return how many were taken."""
     messages = outbox.claim(services.TOPIC, limit=limit, lease=LEASE)
     for message in messages:
         # Each message in a transaction of its own, begun after the claim: an older
         # snapshot could neither see the latest listing nor (on SQLite) write.
         db.session.rollback()
-        handle(message)
+        if not outbox.renew(message, lease=LEASE):
+            continue  # waited too long behind the others: another worker has it now
+        try:
+            handle(message)
+        except Exception as error:  # never lose the rest of the batch to one surprise
+            db.session.rollback()
+            log.exception("sync %s: unexpected error", message.key)
+            outbox.retry(message, error=f"{type(error).__name__}", delay=backoff(message.attempts))
     db.session.rollback()
     return len(messages)
 

@@ -72,10 +72,29 @@ def test_a_claimed_message_is_not_claimed_twice_and_a_new_one_waits_beside_it(ap
     assert outbox.claim("test", worker="w2") == []
     outbox.enqueue("test", "k", {"n": 2})  # a change made while the first is handled
     db.session.commit()
+    # The key is in hand: the newer message waits until the first is done.
+    assert outbox.claim("test", worker="w2") == []
+    outbox.complete([first])
     [second] = outbox.claim("test", worker="w2")
 
     assert first.payload == {"n": 1}
     assert second.id != first.id and second.payload == {"n": 2}
+
+
+def test_a_worker_whose_claim_was_taken_over_cannot_complete_or_retry_it(app):
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False
+    outbox.enqueue("test", "k")
+    db.session.commit()
+    [late] = outbox.claim("test", worker="slow", lease=timedelta(seconds=-1))
+    [taken] = outbox.claim("test", worker="fast")
+
+    assert not outbox.renew(late)
+    outbox.retry(late, error="too late", delay=timedelta(0))
+    outbox.complete([late])
+    [still] = waiting("test")
+    assert (still.claimed_by, still.last_error) == ("fast", None)
+    outbox.complete([taken])
+    assert waiting("test") == []
 
 
 def test_a_worker_that_died_leaves_its_claim_to_be_taken_over(app):

@@ -9,8 +9,8 @@ seller why (``Refused``).
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -152,7 +152,9 @@ class Connector:
         )
         headers = {"Content-Type": "application/json", **self.headers(method, path, body)}
         if method != "GET":
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            # The same request sent again (a retry after a lost answer) carries the same key.
+            digest = hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
+            headers["Idempotency-Key"] = digest[:40]
         try:
             response = self._http.request(
                 method, self.access.base_url + path, data=body or None, headers=headers,
