@@ -170,6 +170,26 @@ def run_command(once: bool, interval: float) -> None:
     click.echo(f"{total} sync messages handled; {depth.dead} dead letters.")
 
 
+@sync_cli.command("reconcile")
+@click.argument("code")
+def reconcile_command(code: str) -> None:
+    """Compare what the channel holds with what it should, repair it, print what was done."""
+    from marketplace.sync import worker
+
+    try:
+        channel = services.channel_by_code(code)
+        if channel.connector == "feed":
+            raise click.ClickException("a feed channel is pulled: nothing to reconcile")
+        done = worker.reconcile(channel)
+    except DomainError as error:
+        _fail(error)
+    except worker.SyncError as error:
+        raise click.ClickException(f"the channel did not answer as expected: {error}") from None
+    for line in done:
+        click.echo(line)
+    click.echo(f"{len(done)} repairs on {code}.")
+
+
 @sync_cli.command("status")
 @click.argument("code", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable.")

@@ -183,8 +183,11 @@ def listing_reference(product: Product) -> str:
     return listing_reference_of(product.id)
 
 
+REFERENCE_PREFIX = "cm-"
+
+
 def listing_reference_of(product_id: int) -> str:
-    return f"cm-{product_id}"
+    return f"{REFERENCE_PREFIX}{product_id}"
 
 
 def payload(channel: Channel, product: Product) -> ListingPayload:

@@ -30,7 +30,7 @@ from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.sync import secrets, services
 from marketplace.sync.connectors import connector_for
-from marketplace.sync.connectors.base import Access, RateLimited, Refused, SyncError
+from marketplace.sync.connectors.base import Access, PushConnector, RateLimited, Refused, SyncError
 from marketplace.sync.models import (
     Channel,
     ChannelListing,
@@ -142,14 +142,7 @@ def sync_listing(channel: Channel, product: Product | None, product_id: int) -> 
     transaction begun before another worker's commit could not write afterwards. What
     is needed is read first; the binding is written in a transaction begun after.
     """
-    access = Access(
-        base_url=channel.base_url or "",
-        credentials=secrets.unseal(channel.credentials_encrypted)
-        if channel.credentials_encrypted
-        else "",
-        timeout=float(current_app.config.get("SYNC_HTTP_TIMEOUT", HTTP_TIMEOUT_SECONDS)),
-    )
-    connector = connector_for(channel.connector, access)
+    connector = _connector(channel)
     turn = (channel.id, channel.requests_per_second)
     if product is not None and channel.enabled and _is_public_on(channel, product):
         # The binding is written before the first request, so a create whose answer is
@@ -266,3 +259,65 @@ def drain_sync(*, limit: int = 20) -> int:
 
 
 outbox.register(services.TOPIC, drain_sync, after_commit=None)
+
+
+# -- the reconciler ------------------------------------------------------------------------
+
+
+def _connector(channel: Channel) -> PushConnector:
+    access = Access(
+        base_url=channel.base_url or "",
+        credentials=secrets.unseal(channel.credentials_encrypted)
+        if channel.credentials_encrypted
+        else "",
+        timeout=float(current_app.config.get("SYNC_HTTP_TIMEOUT", HTTP_TIMEOUT_SECONDS)),
+    )
+    connector = connector_for(channel.connector, access)
+    assert isinstance(connector, PushConnector), "feeds are pulled: nothing to reconcile"
+    return connector
+
+
+def reconcile(channel: Channel) -> list[str]:
+    """Make what ``channel`` holds match what it should hold; return what was done.
+
+    Lists the channel's copies; a listing we should show that is missing or differs is
+    pushed again (its binding forgotten, so the push is not skipped), and a copy of ours
+    that should not be there, or a second copy of one listing, is deleted.
+    """
+    connector = _connector(channel)
+    held: dict[str, list] = {}
+    for remote in connector.listings():
+        held.setdefault(remote.reference, []).append(remote)
+    should = {
+        services.listing_reference(product): product
+        for product in services.preview(channel).pushable
+    }
+    done: list[str] = []
+    for reference, product in should.items():
+        copies = held.get(reference, [])
+        body = connector.body(services.payload(channel, product))
+        fields = copies[0].fields if copies else {}
+        # The reference itself is not among a copy's fields; every other sent field is.
+        stale = not copies or any(fields.get(k) != v for k, v in body.items() if k in fields)
+        if not stale:
+            continue
+        binding = _binding(channel, product.id)
+        binding.content_hash = None
+        binding.status = ListingStatus.PENDING
+        db.session.commit()
+        sync_listing(channel, product, product.id)
+        db.session.commit()
+        done.append(f"{'updated' if copies else 'created'} {reference}")
+    for reference, copies in held.items():
+        ours = reference.startswith(services.REFERENCE_PREFIX)
+        extra = copies if reference not in should else copies[1:]
+        for remote in extra if ours else []:
+            _wait_for_turn(channel.id, channel.requests_per_second)
+            connector.delete(reference, remote.external_id)
+            done.append(f"deleted {reference} ({remote.external_id})")
+        if ours and reference not in should:
+            product_id = int(reference.removeprefix(services.REFERENCE_PREFIX))
+            if (binding := _existing_binding(channel, product_id)) is not None:
+                binding.status, binding.content_hash = ListingStatus.DELISTED, None
+                db.session.commit()
+    return done

@@ -156,3 +156,46 @@ def test_a_failing_channel_never_shows_its_secret_in_the_log(app, simulator, cap
     assert SECRET not in caplog.text and SECRET not in output
     [binding] = bindings().values()
     assert binding.status == ListingStatus.FAILED
+
+
+@pytest.mark.parametrize("kind", ["postmart", "voso"])
+def test_the_reconciler_repairs_what_the_channel_holds(app, simulator, kind):
+    base = simulator(kind)
+    shop = make_shop()
+    kept, changed, removed = (listing(shop, name=f"Khô cá {n}") for n in range(3))
+    channel_on(app, base, kind, shop)
+    run_once(app)
+    held = {i["reference"]: i for i in state(base)["listings"]}
+    auth = {"Authorization": "Bearer x"} if kind == "postmart" else {"X-Voso-Signature": "x"}
+    # Behind our back: one copy changed, one deleted, one stray copy of ours added.
+    if kind == "postmart":
+        copy = {k: v for k, v in held[f"cm-{changed.id}"].items()
+                if k not in ("reference", "external_id")}  # fmt: skip
+        requests.put(f"{base}/products/cm-{changed.id}", headers=auth, timeout=5,
+                     json={**copy, "seller_sku": f"cm-{changed.id}", "price": 1_000})  # fmt: skip
+        requests.delete(f"{base}/products/cm-{removed.id}", headers=auth, timeout=5)
+        requests.put(f"{base}/products/cm-999999", headers=auth, timeout=5, json={
+            "seller_sku": "cm-999999", "name": "Lạ", "price": 1, "category_id": "pm-1",
+            "images": ["x"]})  # fmt: skip
+    else:
+        item = held[f"cm-{changed.id}"]["external_id"]
+        requests.patch(f"{base}/v2/items/{item}", headers=auth, json={"sale_price": 1_000},
+                       timeout=5)  # fmt: skip
+        gone = held[f"cm-{removed.id}"]["external_id"]
+        requests.delete(f"{base}/v2/items/{gone}", headers=auth, timeout=5)
+        requests.post(f"{base}/v2/items", headers=auth, timeout=5, json={
+            "sku": "cm-999999", "title": "Lạ", "content": "x", "cat_id": "10",
+            "image_urls": ["x"]})  # fmt: skip
+
+    result = app.test_cli_runner().invoke(args=["sync", "reconcile", kind])
+
+    assert result.exit_code == 0, result.output
+    assert f"updated cm-{changed.id}" in result.output
+    assert f"created cm-{removed.id}" in result.output
+    assert "deleted cm-999999" in result.output
+    after = {i["reference"]: i for i in state(base)["listings"]}
+    assert set(after) == {f"cm-{p.id}" for p in (kept, changed, removed)}
+    price = "price" if kind == "postmart" else "sale_price"
+    assert after[f"cm-{changed.id}"][price] == held[f"cm-{kept.id}"][price]
+    again = app.test_cli_runner().invoke(args=["sync", "reconcile", kind])
+    assert "0 repairs" in again.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -115,8 +116,8 @@ def parse_retry_after(value: str | None, default: float = 1.0) -> float:
     return max(0.0, moment.timestamp() - time.time())
 
 
-class Connector:
-    """A channel type: its field names, what a listing must have, and its HTTP calls."""
+class Connector(ABC):
+    """A channel type: its field names and what a listing must have to be accepted."""
 
     type_name: ClassVar[str]
     # Payload fields the channel refuses a listing without.
@@ -129,13 +130,26 @@ class Connector:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.type_name] = cls
+        if "type_name" in cls.__dict__:
+            _REGISTRY[cls.type_name] = cls
+
+    def missing(self, payload: ListingPayload) -> list[str]:
+        """The required fields ``payload`` lacks (empty when the channel would take it)."""
+        return [name for name in self.required if not getattr(payload, name)]
+
+    @abstractmethod
+    def body(self, payload: ListingPayload) -> dict[str, Any]:
+        """What the channel gets for ``payload``, in its own field names."""
+
+
+class PushConnector(Connector):
+    """A channel with an API we push to: authentication, requests, and what it offers."""
 
     # -- HTTP, shared ---------------------------------------------------------------------
 
+    @abstractmethod
     def headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
         """Authentication headers of one request (each channel has its own scheme)."""
-        raise NotImplementedError
 
     def error_in(self, response: requests.Response) -> str | None:
         """The error a response carries despite a 2xx status, if the channel does that."""
@@ -194,29 +208,21 @@ class Connector:
 
     # -- what a channel does ---------------------------------------------------------------
 
+    @abstractmethod
     def upsert(self, payload: ListingPayload, external_id: str | None) -> Pushed:
         """Create or update the listing by our reference; return the channel's id of it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delete(self, reference: str, external_id: str | None) -> None:
         """Remove the listing; a listing already gone is not an error."""
-        raise NotImplementedError
 
+    @abstractmethod
     def listings(self) -> Iterator[Remote]:
         """Everything the channel holds for us."""
-        raise NotImplementedError
 
+    @abstractmethod
     def get(self, reference: str) -> Remote | None:
         """The channel's copy of one listing, or None."""
-        raise NotImplementedError
-
-    def missing(self, payload: ListingPayload) -> list[str]:
-        """The required fields ``payload`` lacks (empty when the channel would take it)."""
-        return [name for name in self.required if not getattr(payload, name)]
-
-    def body(self, payload: ListingPayload) -> dict[str, Any]:
-        """The request body the channel expects for ``payload``, in its own field names."""
-        raise NotImplementedError
 
 
 def connector_for(type_name: str, access: Access | None = None) -> Connector:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from marketplace.sync.connectors.base import Connector, ListingPayload, Pushed, Remote
+from marketplace.sync.connectors.base import ListingPayload, PushConnector, Pushed, Remote
 
 
-class PostmartConnector(Connector):
+class PostmartConnector(PushConnector):
     type_name = "postmart"
     # Post offices price shipping by weight: a listing without one is refused.
     required = ("category_id", "image_urls", "weight_grams")

@@ -11,10 +11,10 @@ from urllib.parse import quote
 
 import requests
 
-from marketplace.sync.connectors.base import Connector, ListingPayload, Pushed, Refused, Remote
+from marketplace.sync.connectors.base import ListingPayload, PushConnector, Pushed, Refused, Remote
 
 
-class VosoConnector(Connector):
+class VosoConnector(PushConnector):
     type_name = "voso"
     required = ("category_id", "image_urls", "description")
 
