@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.moderation.views import public_bp as reports_bp
     from marketplace.search.views import bp as search_bp
     from marketplace.shops.views import bp as shops_bp
+    from marketplace.sync.admin import bp as channels_bp
     from marketplace.sync.views import bp as sync_bp
 
     app.register_blueprint(core_bp)
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(sync_bp)
+    app.register_blueprint(channels_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -13,7 +13,13 @@ from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
 from marketplace.shops.models import Shop, ShopRevision
-from marketplace.sync.models import Channel, ChannelListing, ListingExclusion, ShopChannel
+from marketplace.sync.models import (
+    Channel,
+    ChannelListing,
+    ListingExclusion,
+    ShopChannel,
+    SyncMinute,
+)
 
 __all__ = [
     "AuditEntry",
@@ -34,5 +40,6 @@ __all__ = [
     "Shop",
     "ShopChannel",
     "ShopRevision",
+    "SyncMinute",
     "User",
 ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
 
@@ -51,6 +55,13 @@ def begin_sqlite(connection: Any) -> None:
     # in between, which concurrent edits would turn into errors (FACTS.md).
     mode = connection.get_execution_options().get("sqlite_begin", "")
     connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT of the session's dialect, which offers ON CONFLICT (an upsert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def begin_write_transaction() -> None:

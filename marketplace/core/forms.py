@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 from wtforms.widgets import TextInput
 
-from marketplace.core.numbers import NumberFormatError, parse_optional_number
+from marketplace.core.numbers import NumberFormatError, parse_optional_number, parse_rate
 from marketplace.core.text import has_visible_text, normalise
 
 # WTForms ships no Vietnamese catalog: the messages its fields and validators produce by
@@ -124,6 +124,25 @@ class WholeNumberField(IntegerField):
         except NumberFormatError as error:
             self.data = None
             raise ValueError(str(error)) from error
+
+
+class RateField(StringField):
+    """A small number with up to two decimals (``2.5`` or ``2,5``), as ``core.numbers``
+    reads it: a rate per second, a percentage."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = parse_rate(str(valuelist[0]))
+        except NumberFormatError as error:
+            self.data = None
+            raise ValueError(str(error)) from error
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else f"{self.data:g}"
 
 
 def choices(

@@ -90,3 +90,19 @@ def parse_optional_number(text: str | None, *, money: bool = False) -> int | Non
     if text is None or not text.strip(_SPACES + "\t\r\n"):
         return None
     return parse_whole_number(text, money=money)
+
+
+_DECIMAL = re.compile(r"(?P<whole>[0-9]{1,6})(?:[.,](?P<part>[0-9]{1,2}))?")
+
+
+def parse_rate(text: str | None) -> float | None:
+    """A small number with at most two decimals, such as a rate or a percentage: ``2.5``,
+    ``2,5`` or ``12``. Empty means None; anything else raises ``NumberFormatError``."""
+    value = unicodedata.normalize("NFC", text or "").strip(_SPACES + "\t\r\n").rstrip("%")
+    value = value.strip(_SPACES)
+    if not value:
+        return None
+    match = _DECIMAL.fullmatch(value)
+    if match is None:
+        raise NumberFormatError(_l("Write a number like 5, 2.5 or 2,5."))
+    return float(f"{match['whole']}.{match['part'] or 0}")

@@ -14,6 +14,7 @@ from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
 from marketplace.shops import places
 from marketplace.shops.models import Shop, ShopStatus
+from marketplace.sync.standing import LiveOnChannel, live_by_channel
 
 MONTHS = 12
 
@@ -36,6 +37,7 @@ class ProvincialReport:
     signups: list[int]  # per month
     new_listings: list[int]  # per month
     communes: list[CommuneRow]
+    channels: list[LiveOnChannel]  # shops and listings live on each external channel
 
     @property
     def published(self) -> int:
@@ -115,6 +117,7 @@ def build_report(today: date) -> ProvincialReport:
         signups=_per_month(User.created_at, months),
         new_listings=_per_month(Product.created_at, months),
         communes=communes,
+        channels=live_by_channel(),
     )
 
 
@@ -135,3 +138,5 @@ def report_rows(report: ProvincialReport) -> Iterator[list[object]]:
         yield ["by_month", month, signups, listings]
     for row in report.communes:
         yield ["by_commune", row.name, row.shops, row.listings]
+    for channel in report.channels:
+        yield ["live_on_channel", channel.name, channel.shops, channel.listings]

@@ -81,6 +81,7 @@ ADMIN_ONLY = frozenset(
         "admin.start_assisting",
         "admin.stop_assisting",
         "admin.ocop_list",
+        "channels.index",
     }
 )
 
@@ -118,6 +119,7 @@ def admin_nav_items() -> list[tuple[str, str]]:
         ("admin.all_products", _("Listings")),
         ("admin.users", _("Members")),
         ("admin.ocop_list", _("OCOP list")),
+        ("channels.index", _("Channels")),
         ("admin.report_queue", _("Reports")),
         ("admin.audit", _("Audit log")),
     ]

@@ -29,6 +29,7 @@ from marketplace.shops import acting, places, services
 from marketplace.shops.forms import ShopForm
 from marketplace.shops.models import BusinessType, Shop
 from marketplace.shops.rules import RULES_VERSION
+from marketplace.sync import standing
 
 bp = Blueprint("shops", __name__)
 
@@ -251,6 +252,8 @@ def dashboard() -> ResponseReturnValue:
         revisions=catalog_queries.revisions_by_product(page.items),
         decisions=moderation.decisions_for_shop(shop),
         shop_revision=services.latest_shop_revision(shop),
+        channels=standing.shop_channels(shop),
+        on_channels=standing.listings_on_channels(shop, page.items),
     )
 
 

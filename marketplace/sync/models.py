@@ -101,3 +101,18 @@ class ChannelListing(TimestampMixin, db.Model):
         UniqueConstraint("channel_id", "product_id"),
         UniqueConstraint("channel_id", "external_id"),
     )
+
+
+class SyncMinute(db.Model):
+    """How many requests the workers sent a channel in one minute, and how many failed.
+
+    Health reads the last hour's error rate from here; workers add their counts once a
+    batch, so a killed worker loses at most one batch of figures, never work.
+    """
+
+    __tablename__ = "sync_minutes"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)

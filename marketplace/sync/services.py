@@ -37,6 +37,7 @@ from marketplace.sync.models import (
     ChannelListing,
     ConnectorType,
     ListingExclusion,
+    ListingStatus,
     ShopChannel,
 )
 
@@ -142,6 +143,30 @@ def map_category(channel: Channel, category: Category, channel_category_id: str)
     channel.category_map = {**(channel.category_map or {}), str(category.id): target}
 
 
+def set_category_map(channel: Channel, targets: dict[int, str]) -> None:
+    """Replace the channel's category map: our category id → the channel's (blank: none).
+
+    Every listing of a category whose target changed is queued again.
+    """
+    known = set(db.session.scalars(select(Category.id).where(Category.id.in_(list(targets)))))
+    new_map: dict[str, str] = {}
+    for category_id, target in targets.items():
+        target = clean_line(target or "")
+        if category_id not in known or not target:
+            continue
+        if len(target) > 120:
+            raise ChannelError(_("A channel category id has at most 120 characters."))
+        new_map[str(category_id)] = target
+    old_map = channel.category_map or {}
+    changed = {key for key in {*old_map, *new_map} if old_map.get(key) != new_map.get(key)}
+    channel.category_map = new_map
+    if channel.enabled and changed:
+        enqueue_listings(channel, list(db.session.scalars(
+            _candidate_query(channel).with_only_columns(Product.id)
+            .where(Product.category_id.in_([int(key) for key in changed]))
+        )))  # fmt: skip
+
+
 def set_rules(
     channel: Channel,
     *,
@@ -155,8 +180,16 @@ def set_rules(
         raise ChannelError(_("A mark-up is 0–100 % and 0–10.000.000 ₫."))
     if stock_held_back < 0 or (stock_max_shown is not None and stock_max_shown < 0):
         raise ChannelError(_("Stock rules cannot be negative."))
+    before = (channel.price_markup_percent, channel.price_markup_vnd,
+              channel.stock_held_back, channel.stock_max_shown)  # fmt: skip
     channel.price_markup_percent, channel.price_markup_vnd = markup_percent, markup_vnd
     channel.stock_held_back, channel.stock_max_shown = stock_held_back, stock_max_shown
+    if channel.enabled and before != (markup_percent, markup_vnd, stock_held_back,
+                                      stock_max_shown):  # fmt: skip
+        # Every price or stock shown there changes: the worker pushes those that differ.
+        enqueue_listings(channel, list(db.session.scalars(
+            _candidate_query(channel).with_only_columns(Product.id)
+        )))  # fmt: skip
 
 
 def channel_price(channel: Channel, price_vnd: int) -> int:
@@ -324,6 +357,66 @@ def opt_in(shop: Shop, channel: Channel) -> bool:
     return True
 
 
+def opt_out(shop: Shop, channel: Channel) -> bool:
+    """Take ``shop``'s listings off ``channel``; return False when it was not on it.
+
+    The shop's listings are enqueued by the change collector: the worker finds them no
+    longer opted in and removes them from the channel.
+    """
+    joined = db.session.get(ShopChannel, (shop.id, channel.id))
+    if joined is None:
+        return False
+    db.session.delete(joined)
+    db.session.flush()
+    return True
+
+
+def _check_own(shop: Shop, product: Product) -> None:
+    if product.shop_id != shop.id:
+        raise NotFound(product.id)
+
+
+def exclude_listing(shop: Shop, product: Product, channel: Channel) -> bool:
+    """Keep one of ``shop``'s listings off ``channel``; False when it already was."""
+    _check_own(shop, product)
+    if db.session.get(ListingExclusion, (product.id, channel.id)) is not None:
+        return False
+    db.session.add(ListingExclusion(product_id=product.id, channel_id=channel.id))
+    db.session.flush()
+    return True
+
+
+def include_listing(shop: Shop, product: Product, channel: Channel) -> bool:
+    """Let an excluded listing go to ``channel`` again; False when it was not excluded."""
+    _check_own(shop, product)
+    exclusion = db.session.get(ListingExclusion, (product.id, channel.id))
+    if exclusion is None:
+        return False
+    db.session.delete(exclusion)
+    db.session.flush()
+    return True
+
+
+def disable_channel(channel: Channel) -> int:
+    """Stop sending to ``channel`` and remove what we placed there; return how many.
+
+    Every listing the channel may hold is enqueued: the worker, finding the channel
+    disabled, deletes it there.
+    """
+    channel.enabled = False
+    held = list(
+        db.session.scalars(
+            select(ChannelListing.product_id).where(
+                ChannelListing.channel_id == channel.id,
+                ChannelListing.status != ListingStatus.DELISTED,
+            )
+        )
+    )
+    enqueue_listings(channel, held)
+    db.session.flush()
+    return len(held)
+
+
 def enqueue_listings(channel: Channel, product_ids: list[int]) -> None:
     """Queue a push (or a removal) of each listing to ``channel``, in this transaction."""
     outbox.enqueue_many(
@@ -343,6 +436,7 @@ def _listings_to_sync(session: Session, changed: set[object]) -> None:
     """
     products: set[int] = set()
     shops: set[int] = set()
+    joined_or_left: set[tuple[int, int]] = set()
     for obj in changed:
         if isinstance(obj, Product) and obj.id is not None:
             products.add(obj.id)
@@ -351,16 +445,25 @@ def _listings_to_sync(session: Session, changed: set[object]) -> None:
         elif isinstance(obj, Shop) and obj.id is not None:
             shops.add(obj.id)  # suspended, reinstated, renamed: all its listings
         elif isinstance(obj, ShopChannel):
-            shops.add(obj.shop_id)
-    if not products and not shops:
+            # Joined or left: its row may be gone already, so the pair is kept as it is.
+            joined_or_left.add((obj.shop_id, obj.channel_id))
+    if not products and not shops and not joined_or_left:
         return
-    rows = session.execute(
+    queries = [
         select(Product.id, ShopChannel.channel_id)
         .join(ShopChannel, ShopChannel.shop_id == Product.shop_id)
         .join(Channel, Channel.id == ShopChannel.channel_id)
         .where(Channel.enabled.is_(True))
-        .where(Product.id.in_(products) | Product.shop_id.in_(shops))
-    ).all()
+        .where(Product.id.in_(products) | Product.shop_id.in_(shops)),
+        *(
+            select(Product.id, Channel.id)
+            .join(Channel, Channel.id == channel_id)
+            .where(Product.shop_id == shop_id, Channel.enabled.is_(True))
+            for shop_id, channel_id in joined_or_left
+        ),
+    ]
+    rows = {(product_id, channel_id) for query in queries
+            for product_id, channel_id in session.execute(query)}  # fmt: skip
     if rows:
         outbox.enqueue_many(
             TOPIC,

@@ -61,6 +61,7 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
     state, lock = _State(), threading.Lock()
     rng = random.Random(faults.seed)  # noqa: S311 - faults, not secrets
     ids = itertools.count(100_001)
+    known_categories = {category_id for category_id, _name in CATEGORIES[kind]}
 
     def draw() -> float:
         with lock:
@@ -153,6 +154,9 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
             missing = [n for n in ("name", "price", "category_id", "images") if not body.get(n)]
             if missing:
                 return error(422, "invalid_field", "required", fields=dict.fromkeys(missing))
+            if body["category_id"] not in known_categories:
+                return error(422, "invalid_field", f"Danh mục {body['category_id']} không tồn tại",
+                             fields={"category_id": "unknown"})  # fmt: skip
             existing = find(sku)
             fields = {k: v for k, v in body.items() if k != "seller_sku"}
             if existing is None:
@@ -209,6 +213,8 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
             if missing:
                 # As voso's old API did: an error in a 200 body.
                 return error(200, "INVALID_FIELD", f"required: {', '.join(missing)}")
+            if str(body["cat_id"]) not in known_categories:
+                return error(200, "INVALID_FIELD", f"Ngành hàng {body['cat_id']} không tồn tại")
             item = create(body["sku"], {k: v for k, v in body.items() if k != "sku"})
             maybe_hang()
             return ok({"item_id": item["external_id"], "sku": body["sku"],

@@ -1,4 +1,5 @@
-"""``/feeds/<channel>.xml`` and ``.csv``: pull feeds for channels that ingest them."""
+"""Pull feeds for channels that ingest them (``/feeds/<channel>.xml`` and ``.csv``), and
+the seller's choices: which channels the shop is on, which listings stay off one."""
 
 from __future__ import annotations
 
@@ -8,13 +9,30 @@ import io
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
 
+from marketplace.catalog import queries as catalog_queries
 from marketplace.core.errors import NotFound
+from marketplace.extensions import db
+from marketplace.shops import acting
+from marketplace.shops import services as shops
+from marketplace.shops.models import Shop
 from marketplace.sync import secrets, services
 from marketplace.sync.connectors import FeedConnector, ListingPayload
 from marketplace.sync.models import Channel, ConnectorType
+from marketplace.sync.standing import State
 
 bp = Blueprint("sync", __name__)
 
@@ -87,3 +105,72 @@ def feed(code: str, fmt: str) -> ResponseReturnValue:
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+# -- the seller's choices ------------------------------------------------------------------
+
+
+@bp.app_template_filter("channel_state")
+def channel_state_label(state: object) -> str:
+    """How a seller is told where a listing stands on a channel."""
+    labels = {
+        State.LIVE: _("Live"),
+        State.PENDING: _("Being sent"),
+        State.FAILED: _("Not sent"),
+        State.DELISTED: _("Removed"),
+        State.EXCLUDED: _("Kept off"),
+        State.NOT_SENT: _("Not sent: not on sale here"),
+    }
+    return labels.get(State(str(state)), str(state))
+
+
+def _seller_shop_and_channel(code: str) -> tuple[Shop, Channel]:
+    shop = shops.shop_of(acting.seller())
+    try:
+        channel = services.channel_by_code(code)
+    except NotFound:
+        abort(404)
+    if shop is None or not channel.enabled:
+        abort(404)
+    return shop, channel
+
+
+def _back_to_dashboard() -> ResponseReturnValue:
+    page = request.form.get("page", "")
+    args = {"page": page} if page.isascii() and page.isdigit() else {}
+    return redirect(url_for("shops.dashboard", **args) + "#channels")
+
+
+@bp.post("/seller/channels/<code>/<any(join, leave):action>")
+@login_required
+def choose_channel(code: str, action: str) -> ResponseReturnValue:
+    """The shop starts (or stops) showing its listings on a channel."""
+    shop, channel = _seller_shop_and_channel(code)
+    if action == "join":
+        services.opt_in(shop, channel)
+        message = _("Your listings on sale will be shown on %(channel)s.", channel=channel.name)
+    else:
+        services.opt_out(shop, channel)
+        message = _("Your listings will be removed from %(channel)s.", channel=channel.name)
+    db.session.commit()
+    flash(message, "success")
+    return _back_to_dashboard()
+
+
+@bp.post("/seller/products/<id:product_id>/channels/<code>/<any(exclude, include):action>")
+@login_required
+def choose_listing_channel(product_id: int, code: str, action: str) -> ResponseReturnValue:
+    """Keep one listing off a channel the shop is on, or let it go there again."""
+    shop, channel = _seller_shop_and_channel(code)
+    product = catalog_queries.owned_product(product_id, acting.seller())
+    if action == "exclude":
+        services.exclude_listing(shop, product, channel)
+        message = _("%(name)s will not be shown on %(channel)s.", name=product.name,
+                    channel=channel.name)  # fmt: skip
+    else:
+        services.include_listing(shop, product, channel)
+        message = _("%(name)s will be shown on %(channel)s again.", name=product.name,
+                    channel=channel.name)  # fmt: skip
+    db.session.commit()
+    flash(message, "success")
+    return _back_to_dashboard()

@@ -28,7 +28,7 @@ from marketplace.core import outbox
 from marketplace.core.database import begin_write_transaction
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
-from marketplace.sync import secrets, services
+from marketplace.sync import secrets, services, standing
 from marketplace.sync.connectors import connector_for
 from marketplace.sync.connectors.base import Access, PushConnector, RateLimited, Refused, SyncError
 from marketplace.sync.models import (
@@ -42,6 +42,8 @@ from marketplace.sync.models import (
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# What a binding's details say about its last failure (cleared once it is live).
+PROBLEM_KEYS = ("problem", "missing")
 LEASE = timedelta(minutes=2)
 HTTP_TIMEOUT_SECONDS = 10.0
 
@@ -98,7 +100,7 @@ def pause_channel(channel_id: int, seconds: float) -> None:
         session.commit()
 
 
-def _wait_for_turn(channel_id: int, per_second: float) -> None:
+def wait_for_turn(channel_id: int, per_second: float) -> None:
     while (wait := take_turn(channel_id, per_second)) > 0:
         time.sleep(min(wait, 1.0))
 
@@ -142,7 +144,7 @@ def sync_listing(channel: Channel, product: Product | None, product_id: int) -> 
     transaction begun before another worker's commit could not write afterwards. What
     is needed is read first; the binding is written in a transaction begun after.
     """
-    connector = _connector(channel)
+    connector = connector_of(channel)
     turn = (channel.id, channel.requests_per_second)
     if product is not None and channel.enabled and _is_public_on(channel, product):
         # The binding is written before the first request, so a create whose answer is
@@ -153,25 +155,28 @@ def sync_listing(channel: Channel, product: Product | None, product_id: int) -> 
             binding.status = ListingStatus.FAILED
             binding.last_error = "; ".join(services.refusal_reasons(missing))
             binding.content_hash = None
+            binding.details = {**(binding.details or {}), "problem": "missing", "missing": missing}
             return "refused"
         digest = content_hash(connector.body(payload))
         if binding.status == ListingStatus.LIVE and binding.content_hash == digest:
             return "unchanged"
         binding_id, external_id = binding.id, binding.external_id
         db.session.commit()
-        _wait_for_turn(*turn)
+        wait_for_turn(*turn)
         pushed = connector.upsert(payload, external_id)
         binding = _writable(binding_id)
         binding.external_id, binding.external_url = pushed.external_id, pushed.url
         binding.status, binding.content_hash, binding.last_error = ListingStatus.LIVE, digest, None
         binding.pushed_at = utcnow()
+        kept = (binding.details or {}).items()
+        binding.details = {key: value for key, value in kept if key not in PROBLEM_KEYS}
         return "pushed"
     binding = _existing_binding(channel, product_id)
     if binding is None or binding.status == ListingStatus.DELISTED:
         return "absent"  # never sent there, or already removed
     binding_id, external_id = binding.id, binding.external_id
     db.session.rollback()  # nothing written yet: end the read before waiting
-    _wait_for_turn(*turn)
+    wait_for_turn(*turn)
     connector.delete(services.listing_reference_of(product_id), external_id)
     binding = _writable(binding_id)
     binding.status, binding.content_hash, binding.last_error = ListingStatus.DELISTED, None, None
@@ -203,6 +208,7 @@ def handle(message: outbox.Message) -> None:
         db.session.commit()
     except RateLimited as error:
         db.session.rollback()
+        standing.count_request(channel.id, failed=True)
         # Bounded: a Retry-After of 0 would spin, one of a day would stall the queue.
         wait = min(max(error.retry_after, 0.5), 300.0)
         pause_channel(channel.id, wait)
@@ -213,29 +219,36 @@ def handle(message: outbox.Message) -> None:
         return
     except Refused as error:
         db.session.rollback()
-        _mark_failed(channel, product_id, str(error))
+        standing.count_request(channel.id, failed=True)
+        _mark_failed(channel, product_id, str(error), problem="refused")
         outbox.complete([message])
         log.warning("sync %s: %s refused it: %s", message.key, channel.code, error)
         return
     except (SyncError, secrets.UnreadableCredentials, SQLAlchemyError) as error:
         db.session.rollback()
+        standing.count_request(channel.id, failed=True)
         reason = str(error)[:500]
         if message.attempts >= MAX_ATTEMPTS:
-            _mark_failed(channel, product_id, reason)
+            _mark_failed(channel, product_id, reason, problem="unreachable")
             outbox.bury(message, error=reason)
             log.error("sync %s: dead after %d attempts: %s", message.key, message.attempts, reason)
         else:
             outbox.retry(message, error=reason, delay=backoff(message.attempts))
             log.warning("sync %s: attempt %d failed: %s", message.key, message.attempts, reason)
         return
+    if outcome in ("pushed", "delisted"):
+        standing.count_request(channel.id, failed=False)
     outbox.complete([message])
     log.info("sync %s: %s on %s", message.key, outcome, channel.code)
 
 
-def _mark_failed(channel: Channel, product_id: int, reason: str) -> None:
+def _mark_failed(channel: Channel, product_id: int, reason: str, *, problem: str) -> None:
+    """Record why the listing is not on the channel: ``problem`` is what sellers are told
+    (``standing.problem_text``); ``reason``, the channel's own words, is for admins."""
     begin_write_transaction()
     binding = _binding(channel, product_id)
     binding.status, binding.last_error = ListingStatus.FAILED, reason[:2000]
+    binding.details = {**(binding.details or {}), "problem": problem}
     db.session.commit()
 
 
@@ -255,6 +268,7 @@ def drain_sync(*, limit: int = 20) -> int:
             log.exception("sync %s: unexpected error", message.key)
             outbox.retry(message, error=f"{type(error).__name__}", delay=backoff(message.attempts))
     db.session.rollback()
+    standing.flush_counts()
     return len(messages)
 
 
@@ -264,7 +278,7 @@ outbox.register(services.TOPIC, drain_sync, after_commit=None)
 # -- the reconciler ------------------------------------------------------------------------
 
 
-def _connector(channel: Channel) -> PushConnector:
+def connector_of(channel: Channel) -> PushConnector:
     access = Access(
         base_url=channel.base_url or "",
         credentials=secrets.unseal(channel.credentials_encrypted)
@@ -284,7 +298,7 @@ def reconcile(channel: Channel) -> list[str]:
     pushed again (its binding forgotten, so the push is not skipped), and a copy of ours
     that should not be there, or a second copy of one listing, is deleted.
     """
-    connector = _connector(channel)
+    connector = connector_of(channel)
     held: dict[str, list] = {}
     for remote in connector.listings():
         held.setdefault(remote.reference, []).append(remote)
@@ -312,7 +326,7 @@ def reconcile(channel: Channel) -> list[str]:
         ours = reference.startswith(services.REFERENCE_PREFIX)
         extra = copies if reference not in should else copies[1:]
         for remote in extra if ours else []:
-            _wait_for_turn(channel.id, channel.requests_per_second)
+            wait_for_turn(channel.id, channel.requests_per_second)
             connector.delete(reference, remote.external_id)
             done.append(f"deleted {reference} ({remote.external_id})")
         if ours and reference not in should:

@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from marketplace.catalog import services as catalog
 from marketplace.extensions import db
 from marketplace.sync import services
 from marketplace.sync.models import ChannelListing, ListingStatus
-from marketplace.sync.simulator import Faults, create_simulator
-from tests.conftest import free_port
 from tests.factories import make_image, make_product, make_shop
 
 SECRET = "pm-live-8f3a2c9d7e"
-
-
-@pytest.fixture
-def simulator() -> Iterator[Callable[..., str]]:
-    """Start a channel simulator; return its base URL."""
-    servers = []
-
-    def start(kind: str, **faults: float) -> str:
-        port = free_port()
-        server = make_server("127.0.0.1", port, create_simulator(kind, Faults(**faults)),
-                             threaded=True)  # fmt: skip
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
 
 
 def state(base: str) -> dict:

@@ -50,6 +50,21 @@ class ListingPayload:
         return asdict(self)
 
 
+EMPTY_PAYLOAD = ListingPayload(
+    reference="", name="", description="", price_vnd=0, compare_at_price_vnd=None, stock=0,
+    unit="", weight_grams=None, category_id=None, image_urls=(), url="", brand="", gtin=None,
+    ocop_stars=None, origin="",
+)  # fmt: skip
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "|".join(str(item) for item in value)
+    return str(value)
+
+
 # Why a listing cannot go to a channel, in words a seller understands.
 MISSING_REASONS = {
     "category_id": _l("its category is not mapped to one of the channel's"),
@@ -141,6 +156,14 @@ class Connector(ABC):
     def body(self, payload: ListingPayload) -> dict[str, Any]:
         """What the channel gets for ``payload``, in its own field names."""
 
+    def bulk_columns(self) -> list[str]:
+        """The columns of the channel's bulk-upload sheet: its field names."""
+        return list(self.body(EMPTY_PAYLOAD))
+
+    def bulk_row(self, payload: ListingPayload) -> list[str]:
+        """One row of the bulk-upload sheet (docs/channels/): lists joined by ``|``."""
+        return [_cell(value) for value in self.body(payload).values()]
+
 
 class PushConnector(Connector):
     """A channel with an API we push to: authentication, requests, and what it offers."""
@@ -223,6 +246,10 @@ class PushConnector(Connector):
     @abstractmethod
     def get(self, reference: str) -> Remote | None:
         """The channel's copy of one listing, or None."""
+
+    @abstractmethod
+    def categories(self) -> list[tuple[str, str]]:
+        """The channel's category tree as (id, name), for mapping ours to theirs."""
 
 
 def connector_for(type_name: str, access: Access | None = None) -> Connector:

@@ -61,6 +61,10 @@ class PostmartConnector(PushConnector):
                 return
             page += 1
 
+    def categories(self) -> list[tuple[str, str]]:
+        data = self.request("GET", "/categories").json()
+        return [(str(item["id"]), str(item["name"])) for item in data["categories"]]
+
 
 def _path(reference: str) -> str:
     return f"/products/{quote(reference, safe='')}"

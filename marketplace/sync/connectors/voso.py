@@ -93,6 +93,10 @@ class VosoConnector(PushConnector):
             yield from (_remote(item) for item in data.get("data") or [])
             page = data.get("next_page")
 
+    def categories(self) -> list[tuple[str, str]]:
+        data = self.request("GET", "/v2/categories").json()
+        return [(str(item["cat_id"]), str(item["cat_name"])) for item in data.get("data") or []]
+
 
 def _remote(item: dict[str, Any]) -> Remote:
     return Remote(
