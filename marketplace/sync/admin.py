@@ -8,10 +8,6 @@ bulk-upload sheet for a channel whose API is not available.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -52,6 +49,12 @@ def admins_only() -> ResponseReturnValue | None:
     if not current_user.is_admin:
         abort(403)
     return None
+
+
+@bp.app_template_filter("share")
+def share_filter(value: float) -> str:
+    """A share as a percentage with one decimal, written the reader's way (0,5 % in Vietnamese)."""
+    return f"{format_decimal(value * 100, format='0.0')} %"
 
 
 @bp.app_template_filter("duration")
@@ -156,6 +159,7 @@ def _detail_page(channel: Channel, form: ChannelForm, status: int = 200) -> Resp
         their_categories=their_categories,
         categories_problem=categories_problem,
         dead_letters=standing.dead_letters(channel),
+        shops_on=standing.shops_on(channel),
         pushes=isinstance(connector_for(channel.connector), PushConnector),
     ), status
 
@@ -255,6 +259,19 @@ def switch(code: str, action: str) -> ResponseReturnValue:
     return redirect(url_for("channels.detail", code=code))
 
 
+@bp.post("/<code>/shops")
+def opt_in_shops(code: str) -> ResponseReturnValue:
+    """Put every approved shop on the channel (each seller can still leave it)."""
+    channel = _checked_button(code)
+    if channel is None:
+        return redirect(url_for("channels.detail", code=code))
+    added, already = services.opt_in_approved_shops(channel)
+    db.session.commit()
+    flash(_("%(added)s shops added to %(name)s; %(already)s were on it already.",
+            added=added, name=channel.name, already=already), "success")  # fmt: skip
+    return redirect(url_for("channels.detail", code=code))
+
+
 @bp.post("/<code>/dead-letters/retry")
 def retry_dead_letters(code: str) -> ResponseReturnValue:
     channel = _checked_button(code)
@@ -272,24 +289,10 @@ def retry_dead_letters(code: str) -> ResponseReturnValue:
     return redirect(url_for("channels.detail", code=code) + "#dead-letters")
 
 
-def _bulk_rows(channel: Channel) -> Iterator[str]:
-    connector = connector_for(channel.connector)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")  # Excel opens UTF-8 (Vietnamese) correctly only with the BOM
-    writer.writerow(connector.bulk_columns())
-    for item in services.feed_items(channel):
-        writer.writerow(connector.bulk_row(item))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
 @bp.get("/<code>/bulk-upload.csv")
 def bulk_upload(code: str) -> ResponseReturnValue:
     """The channel's bulk-upload sheet, for uploading by hand where no API can be used."""
     channel = _channel(code)
-    response = Response(stream_with_context(_bulk_rows(channel)), mimetype="text/csv")
+    response = Response(stream_with_context(services.bulk_sheet(channel)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{channel.code}-bulk.csv"'
     return response

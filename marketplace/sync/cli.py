@@ -16,7 +16,7 @@ from marketplace.core import outbox
 from marketplace.core.errors import DomainError
 from marketplace.core.worker import run_until_stopped
 from marketplace.extensions import db
-from marketplace.shops.models import Shop, ShopStatus
+from marketplace.shops.models import Shop
 from marketplace.sync import services
 
 sync_cli = AppGroup("sync", help="Pushing listings to national marketplaces and feeds.")
@@ -119,6 +119,20 @@ def enable_command(code: str, map_rest: str | None) -> None:
     )
 
 
+@channel_cli.command("export")
+@click.argument("code")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="The file to write (default: the terminal).")  # fmt: skip
+def export_command(code: str, output: click.utils.LazyFile) -> None:
+    """Write the channel's bulk-upload sheet (CSV), for uploading by hand without its API."""
+    try:
+        channel = services.channel_by_code(code)
+    except DomainError as error:
+        _fail(error)
+    for chunk in services.bulk_sheet(channel):
+        output.write(chunk)
+
+
 @sync_cli.command("optin")
 @click.argument("code")
 @click.option("--shop", "shop_slug", default=None, help="The shop's slug.")
@@ -127,22 +141,20 @@ def optin_command(code: str, shop_slug: str | None, all_shops: bool) -> None:
     """Show a shop's listings (or every approved shop's) on the channel."""
     if bool(shop_slug) == all_shops:
         raise click.UsageError("give either --shop SLUG or --all-shops")
-    query = select(Shop).order_by(Shop.id)
-    query = (
-        query.where(Shop.slug == shop_slug)
-        if shop_slug
-        else query.where(Shop.status == ShopStatus.APPROVED)
-    )
-    shops = list(db.session.scalars(query))
-    if shop_slug and not shops:
-        raise click.ClickException(f"no shop {shop_slug!r}")
     try:
         channel = services.channel_by_code(code)
-        added = sum(services.opt_in(shop, channel) for shop in shops)
+        if all_shops:
+            added, already = services.opt_in_approved_shops(channel)
+        else:
+            shop = db.session.scalar(select(Shop).where(Shop.slug == shop_slug))
+            if shop is None:
+                raise click.ClickException(f"no shop {shop_slug!r}")
+            added = int(services.opt_in(shop, channel))
+            already = 1 - added
     except DomainError as error:
         _fail(error)
     db.session.commit()
-    click.echo(f"{added} shops opted into {code} ({len(shops) - added} already were).")
+    click.echo(f"{added} shops opted into {code} ({already} already were).")
 
 
 @sync_cli.command("run")

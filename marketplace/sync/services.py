@@ -8,6 +8,8 @@ stops being public, enqueues a ``sync`` message per channel in the same transact
 
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from marketplace.core.text import clean_line, has_visible_text
 from marketplace.core.urls import InvalidWebAddress, split_web_url
 from marketplace.extensions import db
 from marketplace.media.services import derivative_key
-from marketplace.shops.models import Shop
+from marketplace.shops.models import Shop, ShopStatus
 from marketplace.sync import secrets
 from marketplace.sync.connectors import ListingPayload, connector_for
 from marketplace.sync.connectors.base import MISSING_REASONS
@@ -274,12 +276,29 @@ def _candidates(channel: Channel) -> Iterator[Product]:
 
 
 def feed_items(channel: Channel) -> Iterator[ListingPayload]:
-    """Every listing a feed channel takes, as the feed shows it (a full snapshot)."""
+    """Every listing the channel takes, as a full snapshot (a feed, a bulk-upload sheet)."""
     connector = connector_for(channel.connector)
     for product in _candidates(channel):
         item = payload(channel, product)
         if not connector.missing(item):
             yield item
+
+
+def bulk_sheet(channel: Channel) -> Iterator[str]:
+    """The channel's bulk-upload sheet (CSV, docs/channels/), a row at a time: for
+    uploading by hand where the channel's API cannot be used. Starts with a UTF-8 BOM,
+    without which Excel shows Vietnamese as mojibake."""
+    connector = connector_for(channel.connector)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(connector.bulk_columns())
+    for item in feed_items(channel):
+        writer.writerow(connector.bulk_row(item))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
 
 
 @dataclass
@@ -355,6 +374,15 @@ def opt_in(shop: Shop, channel: Channel) -> bool:
             select(Product.id).where(Product.shop_id == shop.id)
         )))  # fmt: skip
     return True
+
+
+def opt_in_approved_shops(channel: Channel) -> tuple[int, int]:
+    """Show every approved shop's listings on ``channel``; return (added, already there)."""
+    shops = db.session.scalars(
+        select(Shop).where(Shop.status == ShopStatus.APPROVED).order_by(Shop.id)
+    ).all()
+    added = sum(opt_in(shop, channel) for shop in shops)
+    return added, len(shops) - added
 
 
 def opt_out(shop: Shop, channel: Channel) -> bool:

@@ -203,6 +203,18 @@ def live_shops(channel: Channel) -> int:
     )
 
 
+def shops_on(channel: Channel) -> int:
+    """How many shops chose to show their listings on ``channel``."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ShopChannel)
+            .where(ShopChannel.channel_id == channel.id)
+        )
+        or 0
+    )
+
+
 def health(channel: Channel) -> ChannelHealth:
     figures = services.status(channel)
     requests, errors = db.session.execute(
