@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,9 +21,11 @@ import sqlalchemy as sa
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.extensions import db
+from marketplace.sync.simulator import Faults, create_simulator
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
 # argon2id at its cheapest: tests check behaviour, not hashing cost.
@@ -200,3 +203,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def simulator() -> Iterator[Callable[..., str]]:
+    """Start a channel simulator (``marketplace.sync.simulator``) on 127.0.0.1; return its
+    base URL."""
+    servers = []
+
+    def start(kind: str, **faults: float) -> str:
+        port = free_port()
+        server = make_server("127.0.0.1", port, create_simulator(kind, Faults(**faults)),
+                             threaded=True)  # fmt: skip
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()

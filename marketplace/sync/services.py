@@ -359,7 +359,11 @@ def enable_channel(channel: Channel, *, map_rest: str | None = None) -> Preview:
     channel.enabled = True
     db.session.flush()
     result = preview(channel)
-    enqueue_listings(channel, [product.id for product in result.pushable])
+    # The refused are queued too: the worker records why, for their sellers to read.
+    enqueue_listings(
+        channel, [product.id for product in result.pushable]
+        + [product.id for product, _missing in result.refused],
+    )  # fmt: skip
     return result
 
 

@@ -271,9 +271,13 @@ def test_an_admin_maps_categories_from_the_channels_tree_previews_and_enables(
     assert [item["reference"] for item in state(base)["listings"]] == [f"cm-{dried.id}"]
     page = admin_client.get("/admin/channels/").get_data(as_text=True)
     row = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<tbody>")[1].split("</tr>")[0]))
-    # live listings 1, shops 1, pending 0, failed 0, dead 0, queue 0, –, errors 0,0 % (0/1)
-    assert re.search(r"Postmart .* 1 1 0 0 0 0 – 0,0 % \(0/1\)", row), row
-    assert no_picture.id not in db.session.scalars(select(ChannelListing.product_id)).all()
+    # live listings 1, shops 1, pending 0, failed 1 (no picture), dead 0, queue 0, –,
+    # errors 0,0 % (of 1 request: the refused listing was never sent)
+    assert re.search(r"Postmart .* 1 1 0 1 0 0 – 0,0 % \(0/1\)", row), row
+    refused = db.session.scalar(
+        select(ChannelListing).where(ChannelListing.product_id == no_picture.id)
+    )
+    assert (refused.status, refused.details["missing"]) == ("failed", ["image_urls"])
 
 
 def test_dead_letters_are_listed_for_admins_and_retried_with_the_button(
