@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from marketplace.core.models import UTCDateTime, utcnow
@@ -295,35 +296,44 @@ def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool
     When the same key was enqueued again meanwhile, the newer row already waits with the
     latest payload: this one is dropped instead of waiting beside it.
     """
+    attempts = message.attempts if count_attempt else message.attempts - 1
+    values: dict[str, Any] = {
+        "claimed_by": None,
+        "claimed_until": None,
+        "available_at": utcnow() + delay,
+        "last_error": error[:2000],
+        "attempts": attempts,
+    }
     with Session(db.engine) as session:
         _begin_as_writer(session)
-        newer = session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.topic == message.topic,
-                OutboxMessage.key == message.key,
-                OutboxMessage.id != message.id,
-                OutboxMessage.claimed_until.is_(None),
-                OutboxMessage.dead_at.is_(None),
-            )
-        )
+        newer = _waiting_twin(session, message.topic, message.key, message.id)
+        if newer is None:
+            try:
+                with session.begin_nested():
+                    session.execute(update(OutboxMessage).where(_ours(message)).values(**values))
+            except IntegrityError:
+                # Enqueued again between the look and the update (PostgreSQL's read
+                # committed lets that happen): the newer row is the one to keep.
+                newer = _waiting_twin(session, message.topic, message.key, message.id)
         if newer is not None:
             session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == newer)
-                .values(attempts=message.attempts if count_attempt else message.attempts - 1)
+                update(OutboxMessage).where(OutboxMessage.id == newer).values(attempts=attempts)
             )
             session.execute(delete(OutboxMessage).where(_ours(message)))
-        else:
-            values: dict[str, Any] = {
-                "claimed_by": None,
-                "claimed_until": None,
-                "available_at": utcnow() + delay,
-                "last_error": error[:2000],
-            }
-            if not count_attempt:
-                values["attempts"] = OutboxMessage.attempts - 1
-            session.execute(update(OutboxMessage).where(_ours(message)).values(**values))
         session.commit()
+
+
+def _waiting_twin(session: Session, topic: str, key: str, other_than: int) -> int | None:
+    """The id of another message of ``topic`` and ``key`` waiting to be handled, if any."""
+    return session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.topic == topic,
+            OutboxMessage.key == key,
+            OutboxMessage.id != other_than,
+            OutboxMessage.claimed_until.is_(None),
+            OutboxMessage.dead_at.is_(None),
+        )
+    )
 
 
 def bury(message: Message, *, error: str) -> None:
@@ -348,19 +358,15 @@ def revive(message_ids: Iterable[int]) -> int:
             row = session.get(OutboxMessage, message_id)
             if row is None or row.dead_at is None:
                 continue
-            waiting = session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.topic == row.topic,
-                    OutboxMessage.key == row.key,
-                    OutboxMessage.claimed_until.is_(None),
-                    OutboxMessage.dead_at.is_(None),
-                )
-            )
-            if waiting is not None:
-                session.delete(row)  # a newer message for the same key already waits
-            else:
-                row.dead_at, row.attempts, row.available_at = None, 0, utcnow()
             revived += 1
+            if _waiting_twin(session, row.topic, row.key, row.id) is None:
+                try:
+                    with session.begin_nested():
+                        row.dead_at, row.attempts, row.available_at = None, 0, utcnow()
+                    continue
+                except IntegrityError:  # enqueued again meanwhile, as in ``retry``
+                    session.expire(row)
+            session.delete(row)  # a newer message for the same key already waits
         session.commit()
     return revived
 
