@@ -228,11 +228,14 @@ def claim(
             .order_by(OutboxMessage.available_at, OutboxMessage.id)
             .limit(limit)
         )
-        if session.get_bind().dialect.name == "postgresql":
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        if postgresql:
             due = due.with_for_update(skip_locked=True, of=OutboxMessage)
         first_per_key: dict[str, int] = {}
         for row_id, key in session.execute(due):
             first_per_key.setdefault(key, row_id)
+        if postgresql and first_per_key:
+            _keep_keys_only_we_hold(session, topic, first_per_key, now)
         ids = list(first_per_key.values())
         if not ids:
             return []
@@ -253,6 +256,41 @@ def claim(
         ]  # fmt: skip
         session.commit()
     return sorted(messages, key=lambda message: message.id)
+
+
+def _keep_keys_only_we_hold(
+    session: Session, topic: str, first_per_key: dict[str, int], now: datetime
+) -> None:
+    """Drop from ``first_per_key`` every key another worker is claiming or holds.
+
+    ``in_hand`` above is read from the statement's snapshot: a worker claiming the other
+    message of a key (a dead worker's expired one and a newer one may both be due) and
+    committing meanwhile is not in it. So each key is locked for the rest of this
+    transaction (an advisory lock; a key another claim has locked is skipped), then
+    looked up again in a fresh snapshot, which shows any claim committed before.
+    """
+    keys = list(first_per_key)
+    locked = set(
+        session.scalars(
+            text(
+                "SELECT k FROM unnest(CAST(:keys AS text[])) AS k"
+                " WHERE pg_try_advisory_xact_lock(hashtextextended(:topic || ':' || k, 0))"
+            ),
+            {"keys": keys, "topic": topic},
+        )
+    )
+    held_elsewhere = set(
+        session.scalars(
+            select(OutboxMessage.key).where(
+                OutboxMessage.topic == topic,
+                OutboxMessage.key.in_(sorted(locked)),
+                OutboxMessage.claimed_until >= now,
+            )
+        )
+    )
+    for key in keys:
+        if key not in locked or key in held_elsewhere:
+            del first_per_key[key]
 
 
 def _begin_as_writer(session: Session) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from marketplace.core import outbox
 from marketplace.core.outbox import OutboxMessage
@@ -63,3 +63,19 @@ def test_a_revived_dead_letter_racing_a_new_enqueue_gives_way_to_it(app, look_mi
     assert outbox.revive([claimed.id]) == 1
 
     assert rows() == [("k", {"n": 2}, False)]
+
+
+def test_a_key_another_worker_is_claiming_right_now_is_left_to_it(app):
+    """PostgreSQL: a claim in flight holds each of its keys' advisory locks until it
+    commits; a second claim meanwhile skips those keys instead of reading a snapshot
+    that does not show the first claim yet."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: claims never overlap")
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False
+    outbox.enqueue_many("test", [("k", {}), ("other", {})])
+    db.session.commit()
+    with db.engine.connect() as first_claim:
+        first_claim.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('test:k', 0))"))
+        assert [m.key for m in outbox.claim("test", worker="w2")] == ["other"]
+        first_claim.rollback()
+    assert [m.key for m in outbox.claim("test", worker="w2")] == ["k"]
