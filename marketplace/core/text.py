@@ -25,9 +25,16 @@ def has_visible_text(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LNPS" for ch in text)
 
 
+# Bidirectional embeddings, overrides and isolates: in a name they make it show as
+# something else ("‮gnp.exe" reads "exe.png").
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def clean_line(text: str) -> str:
-    """Return one line of text in NFC with runs of white space made single spaces."""
-    return " ".join(normalise(text).split())
+    """Return one line of text in NFC with runs of white space made single spaces, and
+    without control characters (they break XML feeds and terminals) or bidi overrides."""
+    line = " ".join(normalise(text).split()).translate(_BIDI_CONTROLS)
+    return "".join(ch for ch in line if unicodedata.category(ch) != "Cc")
 
 
 def fold(text: str) -> str:

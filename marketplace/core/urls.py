@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import unicodedata
 from urllib.parse import SplitResult, urlsplit
 
@@ -76,3 +77,40 @@ def check_web_url(text: str, *, max_length: int = MAX_URL_LENGTH) -> str:
     """Return ``text`` (in NFC, trimmed) when it is a usable http or https address."""
     split_web_url(text, max_length=max_length)
     return unicodedata.normalize("NFC", text).strip()
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def literal_address(host: str) -> Address | None:
+    """The IP address ``host`` spells, in any form a resolver takes (``127.0.0.1``,
+    ``0x7f.0.0.1``, ``2130706433``, ``::1``, a trailing dot), or None for a name."""
+    host = host.strip("[]").rstrip(".")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def is_public_address(address: Address) -> bool:
+    """True for an address on the public internet: not private, loopback, link-local,
+    shared (100.64/10), reserved or multicast, also when written as IPv4-in-IPv6."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def resolves_to_public_addresses(host: str, port: int) -> bool:
+    """True when every address the system resolves ``host`` to is public; False when one
+    is not, or when the name does not resolve."""
+    try:
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return bool(found) and all(
+        is_public_address(ipaddress.ip_address(entry[4][0].split("%")[0])) for entry in found
+    )

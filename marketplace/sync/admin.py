@@ -34,12 +34,13 @@ from marketplace.extensions import db, login_manager
 from marketplace.sync import services, standing, worker
 from marketplace.sync.connectors import connector_for
 from marketplace.sync.connectors.base import PushConnector, SyncError
-from marketplace.sync.forms import ActionForm, ChannelForm
+from marketplace.sync.forms import ActionForm, ChannelForm, NewChannelForm
 from marketplace.sync.models import Channel, ConnectorType
 from marketplace.sync.secrets import UnreadableCredentials
 
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 REFUSED_SHOWN = 200
+CATEGORIES_TIMEOUT_SECONDS = 3.0
 
 
 @bp.before_request
@@ -83,11 +84,11 @@ def _production() -> bool:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    form = ChannelForm(formdata=None, requests_per_second=5.0)
+    form = NewChannelForm(formdata=None, requests_per_second=5.0)
     return render_template("admin/channels.html", health=standing.all_health(), form=form)
 
 
-def _save(form: ChannelForm, channel: Channel | None) -> Channel:
+def _save(form: NewChannelForm, channel: Channel | None) -> Channel:
     """Write the form's settings; raises ``DomainError`` with the reason when refused."""
     saved = services.add_channel(
         code=channel.code if channel else form.code.data,
@@ -98,7 +99,10 @@ def _save(form: ChannelForm, channel: Channel | None) -> Channel:
         credentials=form.credentials.data or None,
         requests_per_second=form.requests_per_second.data or 0,
         production=_production(),
+        new=channel is None,
     )
+    if not isinstance(form, ChannelForm):
+        return saved  # a new channel starts with no mark-up and no stock rule
     services.set_rules(
         saved,
         markup_percent=form.markup_percent.data or 0.0,
@@ -111,31 +115,35 @@ def _save(form: ChannelForm, channel: Channel | None) -> Channel:
 
 @bp.post("/")
 def add() -> ResponseReturnValue:
-    form = ChannelForm()
+    form = NewChannelForm()
     if form.validate_on_submit():
-        if db.session.scalar(select(Channel.id).where(Channel.code == form.code.data.lower())):
-            form.code.errors.append(_("A channel with this code exists already."))
+        try:
+            channel = _save(form, None)
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
         else:
-            try:
-                channel = _save(form, None)
-            except DomainError as error:
-                db.session.rollback()
-                form.form_errors.append(str(error))
-            else:
-                db.session.commit()
-                flash(_("Channel %(name)s added. It stays off until you enable it.",
-                        name=channel.name), "success")  # fmt: skip
-                return redirect(url_for("channels.detail", code=channel.code))
+            db.session.commit()
+            flash(_("Channel %(name)s added. It stays off until you enable it.",
+                    name=channel.name), "success")  # fmt: skip
+            return redirect(url_for("channels.detail", code=channel.code))
     return render_template("admin/channels.html", health=standing.all_health(), form=form), 422
 
 
 def _channel_categories(channel: Channel) -> tuple[list[tuple[str, str]], str | None]:
-    """The channel's own category tree, asked of it now; or why it could not be had."""
-    if channel.connector == ConnectorType.FEED:
+    """The channel's own category tree, asked of it now; or why it could not be had.
+
+    Only when the page is shown, never when a refused form is shown again: that request
+    holds the write lock, which taking a rate-limit turn would wait for. It never waits
+    for a turn either (a page must not hang on a slow or paused channel), and asks with
+    a short timeout.
+    """
+    if channel.connector == ConnectorType.FEED or request.method != "GET":
         return [], None
+    if worker.take_turn(channel.id, channel.requests_per_second) > 0:
+        return [], _("the channel is busy, reload the page in a moment")
     try:
-        connector = worker.connector_of(channel)
-        worker.wait_for_turn(channel.id, channel.requests_per_second)
+        connector = worker.connector_of(channel, timeout=CATEGORIES_TIMEOUT_SECONDS)
         return connector.categories(), None
     except (SyncError, UnreadableCredentials, KeyError, TypeError, ValueError) as error:
         return [], str(error)[:300]

@@ -63,7 +63,8 @@ def add_command(
     except DomainError as error:
         _fail(error)
     db.session.commit()
-    click.echo(f"Channel {channel.code} ({channel.connector}) saved, disabled.")
+    state = "enabled" if channel.enabled else "disabled"
+    click.echo(f"Channel {channel.code} ({channel.connector}) saved, {state}.")
 
 
 @channel_cli.command("map")

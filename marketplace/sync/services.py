@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +26,12 @@ from marketplace.core.models import utcnow
 from marketplace.core.outbox import OutboxMessage
 from marketplace.core.security import external_url
 from marketplace.core.text import clean_line, has_visible_text
-from marketplace.core.urls import InvalidWebAddress, split_web_url
+from marketplace.core.urls import (
+    InvalidWebAddress,
+    is_public_address,
+    literal_address,
+    split_web_url,
+)
 from marketplace.extensions import db
 from marketplace.media.services import derivative_key
 from marketplace.shops.models import Shop, ShopStatus
@@ -46,8 +50,10 @@ from marketplace.sync.models import (
 TOPIC = "sync"
 FEED_BATCH = 500
 PRICE_STEP_VND = 1000
+MAX_STOCK = 1_000_000
 _CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+_LOCAL_SUFFIXES = (".local", ".internal", ".localhost", ".lan", ".home.arpa", ".corp")
 
 
 class ChannelError(DomainError):
@@ -68,24 +74,21 @@ def check_base_url(url: str, *, production: bool) -> str:
         parts = split_web_url(url)
     except InvalidWebAddress as error:
         raise ChannelError(str(error)) from None
-    host = (parts.hostname or "").lower()
-    loopback = host in _LOOPBACK_NAMES or _is_address(host, "is_loopback")
+    host = (parts.hostname or "").lower().rstrip(".")
+    address = literal_address(host)
+    loopback = host in _LOOPBACK_NAMES or bool(address and address.is_loopback)
     if parts.scheme.lower() == "http" and (production or not loopback):
         raise ChannelError(_("Use https:// (plain http only to this machine, for testing)."))
     if production and (
         loopback
-        or host.endswith((".local", ".internal", ".localhost"))
-        or any(_is_address(host, kind) for kind in ("is_private", "is_link_local", "is_reserved"))
+        or "." not in host
+        or host.endswith(_LOCAL_SUFFIXES)
+        or (address is not None and not is_public_address(address))
     ):
         raise ChannelError(_("A channel cannot be on a private or local network address."))
+    # A public name may still resolve to a private address (or be made to, later): the
+    # connector checks what it resolves to before each request in production.
     return url.strip().rstrip("/")
-
-
-def _is_address(host: str, kind: str) -> bool:
-    try:
-        return bool(getattr(ipaddress.ip_address(host), kind))
-    except ValueError:
-        return False  # a name, not an address
 
 
 def add_channel(
@@ -97,8 +100,14 @@ def add_channel(
     credentials: str | None,
     requests_per_second: float = 5.0,
     production: bool = False,
+    new: bool = False,
 ) -> Channel:
-    """Create a channel (disabled), or update the one with this code; credentials sealed."""
+    """Create a channel (disabled), or update the one with this code; credentials sealed.
+
+    ``new`` refuses a code already taken (the back office's "add" never updates). The
+    type of a channel that is on, or still holds listings of ours, cannot change: its
+    listings there would be left behind, out of reach of the new connector.
+    """
     code = (code or "").strip().lower()
     if not code or len(code) > 40 or not set(code) <= _CODE_CHARS:
         raise ChannelError(_("A channel code is lower-case letters, digits and dashes."))
@@ -117,9 +126,15 @@ def add_channel(
     name = clean_line(name or code)
     if not has_visible_text(name) or len(name) > 120:
         raise ChannelError(_("Give the channel a name (at most 120 characters)."))
-    channel = db.session.scalar(select(Channel).where(Channel.code == code)) or Channel(
-        code=code, enabled=False, category_map={}
-    )
+    channel = db.session.scalar(select(Channel).where(Channel.code == code))
+    if channel is not None and new:
+        raise ChannelError(_("A channel with this code exists already."))
+    if channel is None:
+        channel = Channel(code=code, enabled=False, category_map={})
+    elif channel.connector != kind and (channel.enabled or _holds_listings(channel)):
+        raise ChannelError(
+            _("Switch the channel off and let its listings be removed before changing its type.")
+        )
     channel.name, channel.connector = name, kind
     channel.base_url = base_url or None
     channel.requests_per_second = requests_per_second
@@ -128,6 +143,18 @@ def add_channel(
     db.session.add(channel)
     db.session.flush()
     return channel
+
+
+def _holds_listings(channel: Channel) -> bool:
+    return (
+        db.session.scalar(
+            select(ChannelListing.id)
+            .where(ChannelListing.channel_id == channel.id)
+            .where(ChannelListing.status != ListingStatus.DELISTED)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def channel_by_code(code: str) -> Channel:
@@ -146,20 +173,24 @@ def map_category(channel: Channel, category: Category, channel_category_id: str)
 
 
 def set_category_map(channel: Channel, targets: dict[int, str]) -> None:
-    """Replace the channel's category map: our category id → the channel's (blank: none).
+    """Map each of ``targets``' categories of ours to the channel's (blank: to none);
+    categories not named keep their mapping.
 
     Every listing of a category whose target changed is queued again.
     """
     known = set(db.session.scalars(select(Category.id).where(Category.id.in_(list(targets)))))
-    new_map: dict[str, str] = {}
+    old_map = channel.category_map or {}
+    new_map = dict(old_map)
     for category_id, target in targets.items():
-        target = clean_line(target or "")
-        if category_id not in known or not target:
+        if category_id not in known:
             continue
+        target = clean_line(target or "")
         if len(target) > 120:
             raise ChannelError(_("A channel category id has at most 120 characters."))
-        new_map[str(category_id)] = target
-    old_map = channel.category_map or {}
+        if target:
+            new_map[str(category_id)] = target
+        else:
+            new_map.pop(str(category_id), None)
     changed = {key for key in {*old_map, *new_map} if old_map.get(key) != new_map.get(key)}
     channel.category_map = new_map
     if channel.enabled and changed:
@@ -180,8 +211,10 @@ def set_rules(
     """Set the price rule (a mark-up, rounded to 1 000 đ) and the stock rule."""
     if not 0 <= markup_percent <= 100 or not 0 <= markup_vnd <= 10_000_000:
         raise ChannelError(_("A mark-up is 0–100 % and 0–10.000.000 ₫."))
-    if stock_held_back < 0 or (stock_max_shown is not None and stock_max_shown < 0):
-        raise ChannelError(_("Stock rules cannot be negative."))
+    if not 0 <= stock_held_back <= MAX_STOCK or (
+        stock_max_shown is not None and not 0 <= stock_max_shown <= MAX_STOCK
+    ):
+        raise ChannelError(_("Stock rules are whole numbers from 0 to 1.000.000."))
     before = (channel.price_markup_percent, channel.price_markup_vnd,
               channel.stock_held_back, channel.stock_max_shown)  # fmt: skip
     channel.price_markup_percent, channel.price_markup_vnd = markup_percent, markup_vnd

@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import re
 from collections.abc import Iterator
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml_escape
 
 from flask import (
     Blueprint,
@@ -56,6 +57,15 @@ def _feed_channel(code: str) -> Channel:
         ):
             abort(404)  # not 403: a feed's existence is not told to strangers
     return channel
+
+
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab and newlines,
+# lone surrogates, U+FFFE/U+FFFF): a description pasted with one would break the feed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(text: str) -> str:
+    return _xml_escape(_NOT_XML.sub("", text))
 
 
 def _xml(channel: Channel, items: Iterator[ListingPayload]) -> Iterator[str]:

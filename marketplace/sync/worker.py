@@ -278,13 +278,17 @@ outbox.register(services.TOPIC, drain_sync, after_commit=None)
 # -- the reconciler ------------------------------------------------------------------------
 
 
-def connector_of(channel: Channel) -> PushConnector:
+def connector_of(channel: Channel, *, timeout: float | None = None) -> PushConnector:
+    """The channel's connector, with its credentials and a timeout per request
+    (``SYNC_HTTP_TIMEOUT`` unless ``timeout`` is shorter)."""
+    configured = float(current_app.config.get("SYNC_HTTP_TIMEOUT", HTTP_TIMEOUT_SECONDS))
     access = Access(
         base_url=channel.base_url or "",
         credentials=secrets.unseal(channel.credentials_encrypted)
         if channel.credentials_encrypted
         else "",
-        timeout=float(current_app.config.get("SYNC_HTTP_TIMEOUT", HTTP_TIMEOUT_SECONDS)),
+        timeout=min(configured, timeout) if timeout else configured,
+        production=bool(current_app.config.get("PRODUCTION")),
     )
     connector = connector_for(channel.connector, access)
     assert isinstance(connector, PushConnector), "feeds are pulled: nothing to reconcile"

@@ -10,6 +10,8 @@ from marketplace.core.outbox import OutboxMessage
 from marketplace.extensions import db
 from marketplace.shops import services as shops
 from marketplace.sync import secrets, services
+from marketplace.sync.connectors import connector_for
+from marketplace.sync.connectors.base import Access, Unavailable
 from marketplace.sync.models import Channel, ListingExclusion
 from tests.factories import leaf_category, make_image, make_product, make_shop
 
@@ -79,6 +81,13 @@ def test_safe_base_urls_are_accepted(app, url, production):
         ("https://169.254.169.254/latest", True),  # a cloud's metadata service
         ("https://[fd00::1]/", True),
         ("https://intranet.local/", True),
+        ("https://0x7f.0.0.1/", True),  # 127.0.0.1, as resolvers read it
+        ("https://2130706433/", True),  # 127.0.0.1 again
+        ("https://localhost./", True),
+        ("https://metadata.google.internal./", True),
+        ("https://100.64.0.1/", True),  # carrier-grade NAT: not the public internet
+        ("https://[::ffff:10.0.0.1]/", True),
+        ("https://intranet/", True),  # a single label resolves through local search domains
         ("https://user:pass@api.postmart.vn", False),
         ("ftp://api.postmart.vn", False),
         ("https://[", False),
@@ -244,3 +253,11 @@ def test_the_shell_adds_enables_and_opts_in_without_printing_the_secret(app, mon
     channel = db.session.scalar(select(Channel))
     assert (channel.requests_per_second, channel.enabled) == (20.0, True)
     assert secrets.unseal(channel.credentials_encrypted) == SECRET
+
+
+def test_in_production_a_connector_refuses_a_name_that_resolves_to_a_private_address(app):
+    """A public-looking name may point at an internal service (or be re-pointed later):
+    each request checks what the name resolves to first, and sends nothing if not public."""
+    access = Access(base_url="https://localhost:9", credentials=SECRET, production=True)
+    with pytest.raises(Unavailable, match="not public"):
+        connector_for("postmart", access).get("cm-1")

@@ -91,3 +91,15 @@ def test_only_enabled_feed_channels_have_a_feed(client, app, feed):
     assert client.get("/feeds/postmart.xml").status_code == 404
     assert client.get("/feeds/khong-co.csv").status_code == 404
     assert client.get("/feeds/google.json").status_code == 404
+
+
+def test_a_description_pasted_with_control_characters_keeps_the_feed_well_formed(client, feed):
+    _channel, shop = feed
+    make_product(shop=shop, name="Khô cá\x07 lóc\u202e", images=[make_image()],
+                 description_md="Ngon\x0b lắm\x1b[31m, giao nhanh\ufffe.")  # fmt: skip
+
+    response = client.get("/feeds/google.xml", buffered=True)
+
+    [item] = ET.fromstring(response.get_data()).iter("item")  # noqa: S314 - our own output
+    assert item.findtext("title") == "Khô cá lóc"  # names lose controls and bidi overrides
+    assert item.findtext("description") == "Ngon lắm[31m, giao nhanh."

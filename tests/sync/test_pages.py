@@ -19,7 +19,7 @@ from marketplace.catalog.models import Category, Product
 from marketplace.core.outbox import OutboxMessage
 from marketplace.extensions import db
 from marketplace.shops.models import ShopStatus
-from marketplace.sync import services
+from marketplace.sync import services, worker
 from marketplace.sync.models import Channel, ChannelListing, ListingExclusion, ShopChannel
 from tests.conftest import csrf_token_from, submit_form
 from tests.factories import leaf_category, log_in, make_image, make_product, make_shop, make_user
@@ -355,3 +355,74 @@ def test_an_admin_puts_every_approved_shop_on_a_channel_with_one_button(admin_cl
     assert response.status_code == 302
     joined = db.session.scalars(select(ShopChannel.shop_id)).all()
     assert joined == [approved.id] and pending.id not in joined
+
+
+def test_a_refused_settings_form_of_a_push_channel_says_why_at_once(app, admin_client, simulator):
+    """Showing the form again must not ask the channel anything: the request holds the
+    write lock, which the rate-limit turn would wait for (20 s, then a 500)."""
+    enabled_channel(simulator("postmart"))
+    for field, value, message in [
+        ("name", "", "bắt buộc"),
+        ("markup_percent", "1e309", "Hãy viết số như 5, 2.5 hoặc 2,5."),
+        ("stock_max_shown", "５", "Hãy ghi số nguyên"),
+        ("stock_held_back", "999999999999999", "Từ 0 đến 1000000"),
+        ("requests_per_second", "0", "từ 0 đến 1000"),
+    ]:
+        form = {"name": "Postmart", "connector": "postmart", "base_url": "http://127.0.0.1:9",
+                "requests_per_second": "5", field: value}  # fmt: skip
+        response = submit_form(admin_client, "/admin/channels/postmart", form)
+        assert response.status_code == 422, (field, value)
+        assert message in response.get_data(as_text=True), (field, value)
+    db.session.rollback()
+    assert services.channel_by_code("postmart").requests_per_second == 200
+
+
+def test_adding_a_channel_never_takes_over_one_with_the_same_code(admin_client, simulator):
+    channel = enabled_channel(simulator("postmart"))
+    sealed = channel.credentials_encrypted
+    form = {"code": " postmart ", "name": "Giả mạo", "connector": "postmart",
+            "base_url": "http://127.0.0.1:9999", "credentials": "HIJACKED",
+            "requests_per_second": "5"}  # fmt: skip
+    response = submit_form(admin_client, "/admin/channels/", form)
+    assert response.status_code == 422
+    assert "Đã có kênh với mã này." in response.get_data(as_text=True)
+    db.session.rollback()
+    channel = services.channel_by_code("postmart")
+    assert (channel.name, channel.credentials_encrypted) == ("Postmart", sealed)
+
+
+def test_a_channel_holding_listings_cannot_change_type(app, admin_client, simulator):
+    base = simulator("postmart")
+    shop = make_shop()
+    listing(shop)
+    channel = enabled_channel(base)
+    services.opt_in(shop, channel)
+    db.session.commit()
+    run_once(app)
+    form = {"name": "Postmart", "connector": "feed", "base_url": "", "requests_per_second": "5"}
+    response = submit_form(admin_client, "/admin/channels/postmart", form)
+    assert response.status_code == 422
+    db.session.rollback()
+    assert services.channel_by_code("postmart").connector == "postmart"
+
+
+def test_the_channel_page_does_not_wait_for_a_paused_channel(admin_client, simulator):
+    channel = enabled_channel(simulator("postmart"))
+    worker.pause_channel(channel.id, 300)  # a 429 with Retry-After: 300
+
+    response = admin_client.get("/admin/channels/postmart")
+
+    assert response.status_code == 200
+    assert "kênh đang bận" in response.get_data(as_text=True)
+
+
+def test_mapping_one_category_keeps_the_others(admin_client, simulator):
+    leaf_category()  # the default category tree
+    channel = enabled_channel(simulator("postmart"), map_rest="pm-101")
+    before = dict(channel.category_map)
+    first, *others = sorted(before, key=int)
+    post_button(admin_client, "/admin/channels/postmart", "/admin/channels/postmart/categories",
+                **{f"category-{first}": "pm-102"})  # fmt: skip
+    db.session.refresh(channel)
+    assert channel.category_map == {**before, first: "pm-102"}
+    assert all(channel.category_map[key] == "pm-101" for key in others)

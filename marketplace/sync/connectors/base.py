@@ -15,9 +15,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 from flask_babel import lazy_gettext as _l
+
+from marketplace.core.urls import resolves_to_public_addresses
 
 _REGISTRY: dict[str, type[Connector]] = {}
 
@@ -116,6 +119,9 @@ class Access:
     base_url: str
     credentials: str
     timeout: float = 10.0
+    # In production every request first checks that the channel's name resolves to
+    # public addresses only (a name pointed at an internal service is refused).
+    production: bool = False
 
 
 def parse_retry_after(value: str | None, default: float = 1.0) -> float:
@@ -187,6 +193,11 @@ class PushConnector(Connector):
             if json_body is None
             else requests.models.complexjson.dumps(json_body, ensure_ascii=False).encode()
         )
+        if self.access.production:
+            parts = urlsplit(self.access.base_url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if not resolves_to_public_addresses(parts.hostname or "", port):
+                raise Unavailable(f"{method} {path}: the channel's address is not public")
         headers = {"Content-Type": "application/json", **self.headers(method, path, body)}
         if method != "GET":
             # The same request sent again (a retry after a lost answer) carries the same key.
