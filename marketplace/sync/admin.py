@@ -28,13 +28,12 @@ from sqlalchemy import select
 
 from marketplace.catalog.models import Category
 from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.forms import form_problem
 from marketplace.core.numbers import ascii_int
 from marketplace.extensions import db, login_manager
 from marketplace.sync import services, standing, worker
 from marketplace.sync.connectors import connector_for
 from marketplace.sync.connectors.base import PushConnector, SyncError
-from marketplace.sync.forms import ActionForm, ChannelForm, NewChannelForm
+from marketplace.sync.forms import ChannelForm, NewChannelForm
 from marketplace.sync.models import Channel, ConnectorType
 from marketplace.sync.secrets import UnreadableCredentials
 
@@ -156,7 +155,6 @@ def _detail_page(channel: Channel, form: ChannelForm, status: int = 200) -> Resp
         "admin/channel.html",
         channel=channel,
         form=form,
-        action_form=ActionForm(),
         health=standing.health(channel),
         preview=preview,
         refused=[
@@ -211,21 +209,9 @@ def save(code: str) -> ResponseReturnValue:
     return redirect(url_for("channels.detail", code=channel.code))
 
 
-def _checked_button(code: str) -> Channel | None:
-    """The channel of a button form whose CSRF token holds; else flash why and None."""
-    channel = _channel(code)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        flash(form_problem(form), "error")
-        return None
-    return channel
-
-
 @bp.post("/<code>/categories")
 def save_categories(code: str) -> ResponseReturnValue:
-    channel = _checked_button(code)
-    if channel is None:
-        return redirect(url_for("channels.detail", code=code))
+    channel = _channel(code)  # CSRFProtect has checked the form's token already
     targets: dict[int, str] = {}
     for name, value in request.form.items():
         if name.startswith("category-"):
@@ -246,9 +232,7 @@ def save_categories(code: str) -> ResponseReturnValue:
 
 @bp.post("/<code>/<any(enable, disable):action>")
 def switch(code: str, action: str) -> ResponseReturnValue:
-    channel = _checked_button(code)
-    if channel is None:
-        return redirect(url_for("channels.detail", code=code))
+    channel = _channel(code)  # CSRFProtect has checked the form's token already
     if action == "disable":
         removed = services.disable_channel(channel)
         db.session.commit()
@@ -270,9 +254,7 @@ def switch(code: str, action: str) -> ResponseReturnValue:
 @bp.post("/<code>/shops")
 def opt_in_shops(code: str) -> ResponseReturnValue:
     """Put every approved shop on the channel (each seller can still leave it)."""
-    channel = _checked_button(code)
-    if channel is None:
-        return redirect(url_for("channels.detail", code=code))
+    channel = _channel(code)  # CSRFProtect has checked the form's token already
     added, already = services.opt_in_approved_shops(channel)
     db.session.commit()
     flash(_("%(added)s shops added to %(name)s; %(already)s were on it already.",
@@ -282,9 +264,7 @@ def opt_in_shops(code: str) -> ResponseReturnValue:
 
 @bp.post("/<code>/dead-letters/retry")
 def retry_dead_letters(code: str) -> ResponseReturnValue:
-    channel = _checked_button(code)
-    if channel is None:
-        return redirect(url_for("channels.detail", code=code))
+    channel = _channel(code)  # CSRFProtect has checked the form's token already
     chosen = request.form.get("message_id")
     ids = None
     if chosen:

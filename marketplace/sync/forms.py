@@ -60,7 +60,3 @@ class ChannelForm(NewChannelForm):
     stock_max_shown = WholeNumberField(
         _l("Most units shown"), validators=[Optional(), _limit(MAX_STOCK)]
     )
-
-
-class ActionForm(Form):
-    """A button: only the CSRF token."""

@@ -426,3 +426,10 @@ def test_mapping_one_category_keeps_the_others(admin_client, simulator):
     db.session.refresh(channel)
     assert channel.category_map == {**before, first: "pm-102"}
     assert all(channel.category_map[key] == "pm-101" for key in others)
+
+
+def test_channel_buttons_without_the_forms_token_change_nothing(admin_client, simulator):
+    enabled_channel(simulator("postmart"))
+    assert admin_client.post("/admin/channels/postmart/disable").status_code == 400
+    db.session.rollback()
+    assert services.channel_by_code("postmart").enabled
