@@ -97,6 +97,11 @@ def preview_command(code: str) -> None:
     for product, missing in result.refused:
         reasons = "; ".join(services.refusal_reasons(missing))
         click.echo(f"  {product.id} {product.name}: {reasons}")
+    if result.unmapped_categories:
+        click.echo(
+            f"Map the categories (flask sync channel map {code} CATEGORY_SLUG ID), or enable "
+            f"with --map-rest CHANNEL_CATEGORY_ID to send every unmapped one there."
+        )
 
 
 @channel_cli.command("enable")

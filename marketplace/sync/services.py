@@ -369,7 +369,7 @@ def preview(channel: Channel) -> Preview:
 def enable_channel(channel: Channel, *, map_rest: str | None = None) -> Preview:
     """Enable ``channel`` and queue its listings; refused while categories are unmapped.
 
-    ``map_rest`` maps every category the preview finds unmapped to that channel category.
+    ``map_rest`` maps every category of ours not mapped yet to that channel category.
     Listings refused for another reason (no picture…) stay off until their seller fixes
     them; the preview returned says which.
     """
@@ -385,9 +385,10 @@ def enable_channel(channel: Channel, *, map_rest: str | None = None) -> Preview:
                 names=", ".join(names),
             )
         )
-    for category_id in unmapped:
-        category = db.session.get(Category, category_id)
-        if category is not None and map_rest is not None:
+    if map_rest is not None:
+        # Every category not yet mapped, listings in it or not: one added later is sent too.
+        mapped = {int(key) for key in channel.category_map or {}}
+        for category in db.session.scalars(select(Category).where(Category.id.not_in(mapped))):
             map_category(channel, category, map_rest)
     channel.enabled = True
     db.session.flush()

@@ -94,6 +94,8 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
 
     @app.before_request
     def count_and_check() -> Response | None:
+        if request.path.startswith("/sp/"):
+            return None  # a shopper's page, not the API: neither counted nor checked
         with lock:
             state.requests += 1
         if request.path.startswith("/_sim") or request.path == "/":
@@ -284,6 +286,28 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
             f"<h1>{kind} simulator</h1><p>{len(data['listings'])} listings, "
             f"{data['duplicates']} duplicates, {data['requests']} requests</p>"
             f"<table><tr><th>reference<th>id<th>name<th>price</tr>{rows}</table>",
+            mimetype="text/html",
+        )
+
+    @app.get("/sp/<external_id>")
+    def shopper_page(external_id: str) -> Any:
+        """The listing as the channel's shoppers see it: where our "live" links lead."""
+        with lock:
+            item = dict(state.listings.get(external_id) or {})
+        if not item:
+            return Response("<!doctype html><meta charset=utf-8><h1>404</h1>", 404)
+        name = escape(str(item.get("name") or item.get("title") or ""))
+        price = item.get("price") or item.get("sale_price") or 0
+        pictures = item.get("images") or item.get("image_urls") or []
+        origin = str(item.get("source_url") or item.get("origin_url") or "")
+        return Response(
+            f"<!doctype html><meta charset=utf-8><title>{name} · {kind}</title>"
+            f"<p>{kind} simulator</p><h1>{name}</h1>"
+            f"<p>{int(price):,} ₫".replace(",", ".")
+            + "</p>"
+            + "".join(f'<img src="{escape(str(url))}" alt="" width="300">' for url in pictures[:1])
+            + f"<p>{escape(str(item.get('brand') or item.get('brand_name') or ''))}</p>"
+            + (f'<p><a href="{escape(origin)}">{escape(origin)}</a></p>' if origin else ""),
             mimetype="text/html",
         )
 

@@ -5,10 +5,12 @@ keeps one off, and sees why another was not sent: on a 360 px phone screen, in V
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
+from marketplace.sync.models import ShopChannel
 from tests.e2e.test_moderation_browser import fits_the_screen, log_in
 from tests.factories import leaf_category, make_image, make_product, make_shop, make_user
 from tests.sync.test_worker import SECRET, run_once, state
@@ -69,13 +71,27 @@ def test_a_channel_put_on_by_an_admin_and_chosen_by_a_seller(
     page.screenshot(path=screenshot_dir / "seller-channels-360.png", full_page=True)
 
     # They keep one listing off postmart: it leaves the channel.
-    kept.get_by_role("button", name="Không đưa lên").click()
+    kept.get_by_role("button", name="Không đưa lên sàn này").click()
     expect(page.locator(".flash")).to_contain_text("sẽ không hiển thị trên Postmart")
     run_once(app)
     assert [item["name"] for item in state(channel_api)["listings"]] == ["Khô cá kèo Năm Căn"]
     page.reload()
     kept = page.locator(".seller-product", has_text="Tôm khô Rạch Gốc")
-    expect(kept.locator(".on-channels")).to_contain_text("Postmart: Không đưa lên")
+    expect(kept.locator(".on-channels")).to_contain_text("Postmart: Bạn chọn không đưa lên")
+
+    # Leaving the channel asks first: dismissed, nothing changes; confirmed, they leave.
+    leave, asked = page.get_by_role("button", name="Ngừng hiển thị"), []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    leave.click()
+    page.reload()
+    assert asked == ["Gỡ toàn bộ sản phẩm của bạn khỏi Postmart?"]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ShopChannel)) == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    leave.click()
+    expect(page.locator(".flash")).to_contain_text("sẽ được gỡ khỏi Postmart")
+    run_once(app)
+    assert state(channel_api)["listings"] == []
 
     # The admin's health table and the provincial report count what is live.
     admin.goto(f"{base}/admin/report")

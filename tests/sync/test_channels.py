@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Category
 from marketplace.core.outbox import OutboxMessage
 from marketplace.extensions import db
 from marketplace.shops import services as shops
@@ -175,6 +176,12 @@ def test_enabling_is_refused_while_categories_are_unmapped_unless_mapped_to_the_
 
     assert {p.id for p in result.pushable} == {fish.id, honey.id}
     assert sync_keys() == sorted([f"{channel.id}:{fish.id}", f"{channel.id}:{honey.id}"])
+    # Every category is mapped, those without listings too: a listing added later goes.
+    every_category = db.session.scalars(select(Category.id)).all()
+    assert len(every_category) > 2
+    assert db.session.get(Channel, channel.id).category_map == {
+        str(category_id): "pm-999" for category_id in every_category
+    }
 
 
 def test_every_change_to_a_listing_enqueues_one_sync_in_its_transaction(app):

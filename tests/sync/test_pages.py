@@ -110,7 +110,7 @@ def test_a_seller_keeps_one_listing_off_a_channel_and_lets_it_back(app, client, 
     run_once(app)
     assert [item["reference"] for item in state(base)["listings"]] == [f"cm-{other.id}"]
     page = client.get("/seller").get_data(as_text=True)
-    assert "Postmart: Không đưa lên" in channel_line(page, "Mắm ba khía")
+    assert "Postmart: Bạn chọn không đưa lên" in channel_line(page, "Mắm ba khía")
     assert "Postmart: Đang hiển thị" in channel_line(page, "Tôm khô")
 
     post_button(client, "/seller", f"/seller/products/{kept.id}/channels/postmart/include")

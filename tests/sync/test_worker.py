@@ -83,6 +83,22 @@ def test_a_listing_goes_live_then_follows_every_change_then_leaves(app, simulato
     assert state(base)["duplicates"] == 0
 
 
+def test_the_simulator_serves_the_page_a_live_link_leads_to(app, simulator):
+    base = simulator("postmart")
+    shop = make_shop(name="Mật Ong Hai Lúa")
+    listing(shop, name="Mật ong rừng U Minh", price_vnd=150_000)
+    channel_on(app, base, "postmart", shop)
+    run_once(app)
+    link = bindings()[next(iter(bindings()))].external_url
+    requests_before = state(base)["requests"]
+
+    page = requests.get(link, timeout=5)
+
+    assert page.status_code == 200 and "Mật ong rừng U Minh" in page.text
+    assert "150.000 ₫" in page.text
+    assert state(base)["requests"] == requests_before + 1  # the state read, not the page
+
+
 def test_errors_and_429s_are_retried_until_every_listing_is_live_once(app, simulator):
     base = simulator("voso", error_rate=0.3, rate_429=0.2, applied_then_timeout=0.2,
                      hang_seconds=1.5, seed=7)  # fmt: skip
