@@ -88,7 +88,7 @@ def test_a_worker_whose_claim_was_taken_over_cannot_complete_or_retry_it(app):
     [late] = outbox.claim("test", worker="slow", lease=timedelta(seconds=-1))
     [taken] = outbox.claim("test", worker="fast")
 
-    assert not outbox.renew(late)
+    assert outbox.renew([late]) == []
     outbox.retry(late, error="too late", delay=timedelta(0))
     outbox.complete([late])
     [still] = waiting("test")
