@@ -112,24 +112,31 @@ class Turns:
     """The request slots this worker holds, per channel, reserved a few at a time.
 
     At most ``TURNS_AHEAD`` seconds of slots at once: after a 429 pauses the channel, the
-    other workers send at most that much before they wait too.
+    other workers send at most that much before they wait too. A worker slower than the
+    channel would miss slots it reserved ahead (and wait for them to pass): it takes one
+    at a time again once it misses one, twice as many each time it used them all.
     """
 
     def __init__(self) -> None:
         self._held: dict[int, deque[float]] = {}
+        self._size: dict[int, int] = {}
 
     def next(self, channel_id: int, per_second: float, *, wanted: int = 1) -> float:
         """When this worker's next request to the channel may go (a ``time.time()``);
         ``wanted`` is how many requests may follow (slots beyond those would go unused)."""
         held = self._held.setdefault(channel_id, deque())
+        size = self._size.get(channel_id, 1)
         # A slot missed by more than half an interval is not used: sent that late, it would
         # land next to the following slot, and a channel counting per second could see one
         # request too many.
         while held and held[0] < time.time() - 0.5 / per_second:
             held.popleft()
+            size = 1
         if not held:
-            count = max(1, min(wanted, int(per_second * TURNS_AHEAD)))
-            held.extend(take_turns(channel_id, per_second, count))
+            most = max(1, int(per_second * TURNS_AHEAD))
+            held.extend(take_turns(channel_id, per_second, max(1, min(wanted, size, most))))
+            size = min(size * 2, most)
+        self._size[channel_id] = size
         return held.popleft()
 
     def wait(self, channel_id: int, per_second: float) -> None:
