@@ -302,30 +302,57 @@ def _ours(message: Message) -> Any:
     return (OutboxMessage.id == message.id) & (OutboxMessage.claimed_by == message.worker)
 
 
-def complete(messages: Iterable[Message]) -> None:
+def _all_ours(messages: list[Message]) -> Any:
+    by_worker: dict[str, list[int]] = {}
+    for message in messages:
+        by_worker.setdefault(message.worker, []).append(message.id)
+    return or_(
+        *(
+            (OutboxMessage.claimed_by == worker) & OutboxMessage.id.in_(ids)
+            for worker, ids in by_worker.items()
+        )
+    )
+
+
+def complete(messages: Iterable[Message], *, session: Session | None = None) -> None:
     """Delete handled messages, as long as they are still ours (a claim taken over after
-    its lease ran out belongs to the new worker, who will handle it again)."""
+    its lease ran out belongs to the new worker, who will handle it again).
+
+    With ``session``, in that session's transaction, to commit with the handler's own
+    writes; otherwise in a transaction of its own.
+    """
     messages = list(messages)
     if not messages:
         return
-    with Session(db.engine) as session:
-        _begin_as_writer(session)
-        for message in messages:
-            session.execute(delete(OutboxMessage).where(_ours(message)))
-        session.commit()
+    if session is not None:
+        session.execute(delete(OutboxMessage).where(_all_ours(messages)))
+        return
+    with Session(db.engine) as own:
+        _begin_as_writer(own)
+        own.execute(delete(OutboxMessage).where(_all_ours(messages)))
+        own.commit()
 
 
-def renew(message: Message, *, lease: timedelta = DEFAULT_LEASE) -> bool:
-    """Extend a claim before working on it; False when it was lost (lease ran out)."""
+def renew(messages: Iterable[Message], *, lease: timedelta = DEFAULT_LEASE) -> list[Message]:
+    """Extend claims, in one statement; return the messages still ours (a claim whose
+    lease ran out may be another worker's now)."""
+    messages = list(messages)
+    if not messages:
+        return []
+    now = utcnow()
     with Session(db.engine) as session:
         _begin_as_writer(session)
-        renewed = session.execute(
-            update(OutboxMessage)
-            .where(_ours(message), OutboxMessage.claimed_until >= utcnow())
-            .values(claimed_until=utcnow() + lease)
-        ).rowcount
+        kept = set(
+            session.scalars(
+                update(OutboxMessage)
+                .where(_all_ours(messages), OutboxMessage.claimed_until >= now)
+                .values(claimed_until=now + lease)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         session.commit()
-    return bool(renewed)
+    return [message for message in messages if message.id in kept]
 
 
 def retry(message: Message, *, error: str, delay: timedelta, count_attempt: bool = True) -> None:

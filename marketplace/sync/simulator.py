@@ -45,7 +45,9 @@ class Faults:
 @dataclass
 class _State:
     listings: dict[str, dict[str, Any]] = field(default_factory=dict)  # by our reference
-    by_external: dict[str, str] = field(default_factory=dict)  # external id → reference
+    # Our reference → the external ids holding it, oldest first: a lookup per request must
+    # not scan every listing (at 10 000 listings that scan was most of a request's time).
+    by_reference: dict[str, list[str]] = field(default_factory=dict)
     duplicates: int = 0
     requests: int = 0
     window: tuple[int, int] = (0, 0)  # (second, requests in it)
@@ -128,18 +130,30 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
 
     def create(reference: str, fields: dict[str, Any]) -> dict[str, Any]:
         with lock:
-            if any(item["reference"] == reference for item in state.listings.values()):
+            held = state.by_reference.setdefault(reference, [])
+            if held:
                 state.duplicates += 1
             external_id = str(next(ids))
             item = {"reference": reference, "external_id": external_id, **fields}
             # A duplicate keeps its own row, as a marketplace without unique SKUs would.
             state.listings[external_id] = item
-            state.by_external[external_id] = reference
+            held.append(external_id)
+        return item
+
+    def remove(external_id: str) -> dict[str, Any] | None:
+        with lock:
+            item = state.listings.pop(external_id, None)
+            if item is not None:
+                held = state.by_reference[item["reference"]]
+                held.remove(external_id)
+                if not held:
+                    del state.by_reference[item["reference"]]
         return item
 
     def find(reference: str) -> dict[str, Any] | None:
         with lock:
-            return next((i for i in state.listings.values() if i["reference"] == reference), None)
+            held = state.by_reference.get(reference)
+            return state.listings[held[0]] if held else None
 
     def public(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "url": f"{request.host_url}sp/{item['external_id']}"}
@@ -181,8 +195,7 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
             item = find(sku)
             if item is None:
                 return error(404, "not_found", "no such product")
-            with lock:
-                state.listings.pop(item["external_id"], None)
+            remove(item["external_id"])
             return Response(status=204)
 
         @app.get("/products")
@@ -236,16 +249,17 @@ def create_simulator(kind: str, faults: Faults | None = None) -> Flask:
 
         @app.delete("/v2/items/<item_id>")
         def voso_delete(item_id: str) -> Any:
-            with lock:
-                item = state.listings.pop(item_id, None)
+            item = remove(item_id)
             return ok({}) if item else error(404, "NOT_FOUND", "no such item")
 
         @app.get("/v2/items")
         def voso_list() -> Any:
+            if sku := request.args.get("sku"):
+                with lock:
+                    found = [state.listings[e] for e in state.by_reference.get(sku, [])]
+                return ok([public(i) for i in found])
             with lock:
                 items = sorted(state.listings.values(), key=lambda i: int(i["external_id"]))
-            if sku := request.args.get("sku"):
-                return ok([public(i) for i in items if i["reference"] == sku])
             page, per_page = int(request.args.get("page", 1)), 100
             chunk = items[(page - 1) * per_page : page * per_page]
             more = page * per_page < len(items)

@@ -15,15 +15,17 @@ import json
 import logging
 import random
 import time
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.catalog import queries as catalog_queries
-from marketplace.catalog.models import Product
+from marketplace.catalog.models import Product, ProductImage
 from marketplace.core import outbox
 from marketplace.core.database import begin_write_transaction
 from marketplace.core.models import utcnow
@@ -45,6 +47,7 @@ MAX_ATTEMPTS = 8
 # What a binding's details say about its last failure (cleared once it is live).
 PROBLEM_KEYS = ("problem", "missing")
 LEASE = timedelta(minutes=2)
+TURNS_AHEAD = 0.05  # seconds of a channel's request slots a worker reserves at once
 HTTP_TIMEOUT_SECONDS = 10.0
 
 
@@ -65,58 +68,113 @@ def content_hash(body: dict) -> str:
 # -- the per-channel rate limit, shared by every worker --------------------------------------
 
 
-def take_turn(channel_id: int, per_second: float) -> float:
-    """Claim the channel's next request slot; return 0 to go now, else seconds to wait.
+def take_turns(channel_id: int, per_second: float, count: int = 1) -> list[float]:
+    """Reserve the channel's next ``count`` request slots; return when each may be sent.
 
-    GCRA in one conditional UPDATE of the channel's row: whichever worker, on whichever
-    machine, the channel sees at most ``per_second`` requests a second.
+    GCRA in one UPDATE of the channel's row: its theoretical arrival time moves on by one
+    interval per slot, from now or from where the last reservation ended, whichever
+    worker on whichever machine made it; so the channel sees at most ``per_second``
+    requests a second, and several slots cost one write.
     """
     interval, now = 1.0 / per_second, time.time()
     with Session(db.engine) as session:
-        if session.get_bind().dialect.name == "sqlite":
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        later = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
-        taken = session.execute(
+        later = func.max if sqlite else func.greatest
+        end = session.scalar(
             update(Channel)
             .where(Channel.id == channel_id)
-            .where(or_(Channel.rate_tat.is_(None), Channel.rate_tat <= now))
-            .values(rate_tat=later(func.coalesce(Channel.rate_tat, now), now) + interval)
-        ).rowcount
-        tat = (
-            None
-            if taken
-            else session.scalar(select(Channel.rate_tat).where(Channel.id == channel_id))
+            .values(rate_tat=later(func.coalesce(Channel.rate_tat, now), now) + count * interval)
+            .returning(Channel.rate_tat)
+            .execution_options(synchronize_session=False)
         )
         session.commit()
-    return 0.0 if taken else max(0.0, (tat or now) - now)
+    start = (end or now + count * interval) - count * interval
+    return [start + n * interval for n in range(count)]
 
 
 def pause_channel(channel_id: int, seconds: float) -> None:
-    """Hold every worker's requests to the channel for ``seconds`` (its Retry-After)."""
+    """Hold every worker's requests to the channel for ``seconds`` (its Retry-After).
+
+    Never earlier than slots already handed out end: those stay counted.
+    """
     with Session(db.engine) as session:
+        later = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
         session.execute(
-            update(Channel).where(Channel.id == channel_id).values(rate_tat=time.time() + seconds)
+            update(Channel)
+            .where(Channel.id == channel_id)
+            .values(rate_tat=later(func.coalesce(Channel.rate_tat, 0.0), time.time() + seconds))
+            .execution_options(synchronize_session=False)
         )
         session.commit()
 
 
-def wait_for_turn(channel_id: int, per_second: float) -> None:
-    while (wait := take_turn(channel_id, per_second)) > 0:
-        time.sleep(min(wait, 1.0))
+class Turns:
+    """The request slots this worker holds, per channel, reserved a few at a time.
+
+    At most ``TURNS_AHEAD`` seconds of slots at once: after a 429 pauses the channel, the
+    other workers send at most that much before they wait too. A worker slower than the
+    channel would miss slots it reserved ahead (and wait for them to pass): it takes one
+    at a time again once it misses one, twice as many each time it used them all.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[int, deque[float]] = {}
+        self._size: dict[int, int] = {}
+
+    def next(self, channel_id: int, per_second: float, *, wanted: int = 1) -> float:
+        """When this worker's next request to the channel may go (a ``time.time()``);
+        ``wanted`` is how many requests may follow (slots beyond those would go unused)."""
+        held = self._held.setdefault(channel_id, deque())
+        size = self._size.get(channel_id, 1)
+        # A slot missed by more than half an interval is not used: sent that late, it would
+        # land next to the following slot, and a channel counting per second could see one
+        # request too many.
+        while held and held[0] < time.time() - 0.5 / per_second:
+            held.popleft()
+            size = 1
+        if not held:
+            most = max(1, int(per_second * TURNS_AHEAD))
+            held.extend(take_turns(channel_id, per_second, max(1, min(wanted, size, most))))
+            size = min(size * 2, most)
+        self._size[channel_id] = size
+        return held.popleft()
+
+    def wait(self, channel_id: int, per_second: float) -> None:
+        """Sleep until this worker's next slot on the channel."""
+        time.sleep(max(0.0, self.next(channel_id, per_second) - time.time()))
+
+    def forget(self, channel_id: int) -> None:
+        """Give up the slots held on a channel that answered 429: they fall in its pause."""
+        self._held.pop(channel_id, None)
 
 
 # -- handling one message ------------------------------------------------------------------
 
 
+class LeaseLost(Exception):
+    """The message was taken over while this worker waited: it is not ours to send."""
+
+
 def _is_public_on(channel: Channel, product: Product) -> bool:
-    public = db.session.scalar(
+    public = (
         catalog_queries.public_products()
         .with_only_columns(Product.id)
         .where(Product.id == product.id)
+        .exists()
     )
-    opted_in = db.session.get(ShopChannel, (product.shop_id, channel.id)) is not None
-    excluded = db.session.get(ListingExclusion, (product.id, channel.id)) is not None
-    return bool(public) and opted_in and not excluded
+    opted_in = (
+        select(ShopChannel.shop_id)
+        .where(ShopChannel.shop_id == product.shop_id, ShopChannel.channel_id == channel.id)
+        .exists()
+    )
+    excluded = (
+        select(ListingExclusion.product_id)
+        .where(ListingExclusion.product_id == product.id, ListingExclusion.channel_id == channel.id)
+        .exists()
+    )
+    return bool(db.session.scalar(select(public & opted_in & ~excluded)))
 
 
 def _existing_binding(channel: Channel, product_id: int) -> ChannelListing | None:
@@ -137,15 +195,25 @@ def _binding(channel: Channel, product_id: int) -> ChannelListing:
     return binding
 
 
-def sync_listing(channel: Channel, product: Product | None, product_id: int) -> str:
+def sync_listing(
+    channel: Channel,
+    product: Product | None,
+    product_id: int,
+    *,
+    connector: PushConnector,
+    turn: Callable[[int, float], None],
+) -> str:
     """Bring the channel in line with the listing's present state; return what was done.
 
-    No transaction stays open across the wait for a turn and the request: on SQLite, a
-    transaction begun before another worker's commit could not write afterwards. What
-    is needed is read first; the binding is written in a transaction begun after.
+    ``turn(channel_id, requests_per_second)`` waits for a rate-limit slot. No transaction
+    stays open across that wait and the request: on SQLite, a transaction begun before
+    another worker's commit could not write afterwards. What is needed is read first;
+    the binding is written in a transaction begun after, left open for the caller to
+    commit.
     """
-    connector = connector_of(channel)
-    turn = (channel.id, channel.requests_per_second)
+    # Read now: once committed, the channel would be read again in a transaction left open
+    # through the wait.
+    rate = (channel.id, channel.requests_per_second)
     if product is not None and channel.enabled and _is_public_on(channel, product):
         # The binding is written before the first request, so a create whose answer is
         # lost still leaves a row saying the channel may hold the listing.
@@ -162,7 +230,7 @@ def sync_listing(channel: Channel, product: Product | None, product_id: int) -> 
             return "unchanged"
         binding_id, external_id = binding.id, binding.external_id
         db.session.commit()
-        wait_for_turn(*turn)
+        turn(*rate)
         pushed = connector.upsert(payload, external_id)
         binding = _writable(binding_id)
         binding.external_id, binding.external_url = pushed.external_id, pushed.url
@@ -176,7 +244,7 @@ def sync_listing(channel: Channel, product: Product | None, product_id: int) -> 
         return "absent"  # never sent there, or already removed
     binding_id, external_id = binding.id, binding.external_id
     db.session.rollback()  # nothing written yet: end the read before waiting
-    wait_for_turn(*turn)
+    turn(*rate)
     connector.delete(services.listing_reference_of(product_id), external_id)
     binding = _writable(binding_id)
     binding.status, binding.content_hash, binding.last_error = ListingStatus.DELISTED, None, None
@@ -191,8 +259,62 @@ def _writable(binding_id: int) -> ChannelListing:
     return binding
 
 
-def handle(message: outbox.Message) -> None:
-    """Handle one ``sync`` message: push, skip, delist, or schedule what comes next."""
+# What a listing's payload reads, in the query that reads the listing.
+_PAYLOAD_LOADS = (
+    selectinload(Product.images).joinedload(ProductImage.image),
+    joinedload(Product.shop),
+)
+
+
+class Claim:
+    """The messages of one claim, the channels' connectors and the slots they share.
+
+    Each claim is renewed (all that is left of it, in one statement) once less than half
+    of its lease remains: a long batch, or a long wait for the channel, never lets a
+    message's lease run out while it is still to be sent.
+    """
+
+    def __init__(self, messages: list[outbox.Message]) -> None:
+        self.pending = list(messages)
+        self.lost: set[int] = set()
+        self.turns = Turns()
+        self._renew_at = time.monotonic() + LEASE.total_seconds() / 2
+        self._connectors: dict[tuple, PushConnector] = {}
+
+    def holds(self, message: outbox.Message) -> bool:
+        """True while ``message`` is still ours."""
+        if time.monotonic() >= self._renew_at:
+            self._renew_at = time.monotonic() + LEASE.total_seconds() / 2
+            kept = {m.id for m in outbox.renew(self.pending, lease=LEASE)}
+            self.lost.update(m.id for m in self.pending if m.id not in kept)
+        return message.id not in self.lost
+
+    def done(self, message: outbox.Message) -> None:
+        self.pending.remove(message)
+
+    def connector(self, channel: Channel) -> PushConnector:
+        """One connector per channel and claim, so its HTTP connection is kept alive."""
+        key = (channel.id, channel.connector, channel.base_url, channel.credentials_encrypted)
+        if key not in self._connectors:
+            self._connectors[key] = connector_of(channel)
+        return self._connectors[key]
+
+    def turn(self, message: outbox.Message, channel_id: int, per_second: float) -> None:
+        """Wait for a slot on the channel for ``message``; LeaseLost if it went meanwhile.
+
+        A long wait (a channel paused by a 429) is slept in pieces, renewing between them.
+        """
+        slot = self.turns.next(channel_id, per_second, wanted=len(self.pending))
+        while self.holds(message):
+            if (delay := slot - time.time()) <= 0:
+                return
+            time.sleep(min(delay, LEASE.total_seconds() / 4))
+        raise LeaseLost(message.key)
+
+
+def handle(message: outbox.Message, claim: Claim) -> None:
+    """Handle one ``sync`` message of ``claim``: push, skip, delist, or schedule what
+    comes next."""
     channel_id, _sep, product_id_text = message.key.partition(":")
     # A writer from the start (SQLite: BEGIN IMMEDIATE): the binding may be written after
     # these reads, and a deferred transaction cannot write once another worker committed.
@@ -200,15 +322,28 @@ def handle(message: outbox.Message) -> None:
     channel = db.session.get(Channel, int(channel_id))
     product_id = int(product_id_text)
     if channel is None or channel.connector == ConnectorType.FEED:
-        db.session.rollback()  # release the write lock before completing on another connection
-        outbox.complete([message])  # feeds are pulled, not pushed
+        outbox.complete([message], session=db.session())  # feeds are pulled, not pushed
+        db.session.commit()
         return
     try:
-        outcome = sync_listing(channel, db.session.get(Product, product_id), product_id)
+        outcome = sync_listing(
+            channel,
+            db.session.get(Product, product_id, options=_PAYLOAD_LOADS),
+            product_id,
+            connector=claim.connector(channel),
+            turn=lambda *rate: claim.turn(message, *rate),
+        )
+        # What was written and the message's completion, in one transaction.
+        outbox.complete([message], session=db.session())
         db.session.commit()
+    except LeaseLost:
+        db.session.rollback()
+        log.info("sync %s: taken over by another worker while waiting", message.key)
+        return
     except RateLimited as error:
         db.session.rollback()
         standing.count_request(channel.id, failed=True)
+        claim.turns.forget(channel.id)
         # Bounded: a Retry-After of 0 would spin, one of a day would stall the queue.
         wait = min(max(error.retry_after, 0.5), 300.0)
         pause_channel(channel.id, wait)
@@ -238,7 +373,6 @@ def handle(message: outbox.Message) -> None:
         return
     if outcome in ("pushed", "delisted"):
         standing.count_request(channel.id, failed=False)
-    outbox.complete([message])
     log.info("sync %s: %s on %s", message.key, outcome, channel.code)
 
 
@@ -252,24 +386,27 @@ def _mark_failed(channel: Channel, product_id: int, reason: str, *, problem: str
     db.session.commit()
 
 
-def drain_sync(*, limit: int = 20) -> int:
+def drain_sync(*, limit: int = 50) -> int:
     """Handle the sync messages that are due now; return how many were taken."""
-    messages = outbox.claim(services.TOPIC, limit=limit, lease=LEASE)
-    for message in messages:
+    claim = Claim(outbox.claim(services.TOPIC, limit=limit, lease=LEASE))
+    taken = len(claim.pending)
+    for message in list(claim.pending):
         # Each message in a transaction of its own, begun after the claim: an older
         # snapshot could neither see the latest listing nor (on SQLite) write.
         db.session.rollback()
-        if not outbox.renew(message, lease=LEASE):
+        if not claim.holds(message):
+            claim.done(message)
             continue  # waited too long behind the others: another worker has it now
         try:
-            handle(message)
+            handle(message, claim)
         except Exception as error:  # never lose the rest of the batch to one surprise
             db.session.rollback()
             log.exception("sync %s: unexpected error", message.key)
             outbox.retry(message, error=f"{type(error).__name__}", delay=backoff(message.attempts))
+        claim.done(message)
     db.session.rollback()
     standing.flush_counts()
-    return len(messages)
+    return taken
 
 
 outbox.register(services.TOPIC, drain_sync, after_commit=None)
@@ -302,7 +439,7 @@ def reconcile(channel: Channel) -> list[str]:
     pushed again (its binding forgotten, so the push is not skipped), and a copy of ours
     that should not be there, or a second copy of one listing, is deleted.
     """
-    connector = connector_of(channel)
+    connector, turns = connector_of(channel), Turns()
     held: dict[str, list] = {}
     for remote in connector.listings():
         held.setdefault(remote.reference, []).append(remote)
@@ -323,14 +460,14 @@ def reconcile(channel: Channel) -> list[str]:
         binding.content_hash = None
         binding.status = ListingStatus.PENDING
         db.session.commit()
-        sync_listing(channel, product, product.id)
+        sync_listing(channel, product, product.id, connector=connector, turn=turns.wait)
         db.session.commit()
         done.append(f"{'updated' if copies else 'created'} {reference}")
     for reference, copies in held.items():
         ours = reference.startswith(services.REFERENCE_PREFIX)
         extra = copies if reference not in should else copies[1:]
         for remote in extra if ours else []:
-            wait_for_turn(channel.id, channel.requests_per_second)
+            turns.wait(channel.id, channel.requests_per_second)
             connector.delete(reference, remote.external_id)
             done.append(f"deleted {reference} ({remote.external_id})")
         if ours and reference not in should:

@@ -10,10 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketplace.catalog.models import ProductStatus
 from marketplace.core import mail, outbox
+from marketplace.core.models import utcnow
 from marketplace.core.outbox import OutboxMessage
 from marketplace.extensions import db
 from marketplace.search import services as search
@@ -88,7 +89,7 @@ def test_a_worker_whose_claim_was_taken_over_cannot_complete_or_retry_it(app):
     [late] = outbox.claim("test", worker="slow", lease=timedelta(seconds=-1))
     [taken] = outbox.claim("test", worker="fast")
 
-    assert not outbox.renew(late)
+    assert outbox.renew([late]) == []
     outbox.retry(late, error="too late", delay=timedelta(0))
     outbox.complete([late])
     [still] = waiting("test")
@@ -175,3 +176,36 @@ def test_the_shell_command_handles_what_a_dead_process_left(app, tmp_path, topic
 
     assert result.exit_code == 0, result.output
     assert waiting(topic) == []
+
+
+def test_a_batch_is_renewed_in_one_go_except_what_another_worker_took_over(app):
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False
+    outbox.enqueue_many("test", [("a", {}), ("b", {})])
+    db.session.commit()
+    kept, lapsed = outbox.claim("test", worker="slow", lease=timedelta(seconds=60))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == lapsed.id)
+        .values(claimed_until=utcnow() - timedelta(minutes=5))
+    )
+    db.session.commit()
+    [taken] = outbox.claim("test", worker="fast")
+
+    assert outbox.renew([kept, lapsed], lease=timedelta(minutes=10)) == [kept]
+    assert taken.id == lapsed.id
+    [row] = [m for m in waiting("test") if m.id == kept.id]
+    assert row.claimed_until > utcnow() + timedelta(minutes=9)
+
+
+def test_a_completion_in_the_handlers_transaction_commits_or_rolls_back_with_it(app):
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False
+    outbox.enqueue("test", "k")
+    db.session.commit()
+    [message] = outbox.claim("test", worker="w")
+
+    outbox.complete([message], session=db.session())
+    db.session.rollback()
+    assert [m.id for m in waiting("test")] == [message.id]
+    outbox.complete([message], session=db.session())
+    db.session.commit()
+    assert waiting("test") == []
