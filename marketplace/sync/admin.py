@@ -8,6 +8,8 @@ bulk-upload sheet for a channel whose API is not available.
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     Response,
@@ -40,6 +42,7 @@ from marketplace.sync.secrets import UnreadableCredentials
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 REFUSED_SHOWN = 200
 CATEGORIES_TIMEOUT_SECONDS = 3.0
+CATEGORIES_WAIT_SECONDS = 0.5  # for the channel's next free request slot
 
 
 @bp.before_request
@@ -133,14 +136,16 @@ def _channel_categories(channel: Channel) -> tuple[list[tuple[str, str]], str | 
     """The channel's own category tree, asked of it now; or why it could not be had.
 
     Only when the page is shown, never when a refused form is shown again: that request
-    holds the write lock, which taking a rate-limit turn would wait for. It never waits
-    for a turn either (a page must not hang on a slow or paused channel), and asks with
-    a short timeout.
+    holds the write lock, which taking a rate-limit turn would wait for. It waits at
+    most half a second for a turn (a page must not hang on a slow or paused channel),
+    and asks with a short timeout.
     """
     if channel.connector == ConnectorType.FEED or request.method != "GET":
         return [], None
-    if worker.take_turn(channel.id, channel.requests_per_second) > 0:
+    [slot] = worker.take_turns(channel.id, channel.requests_per_second)
+    if slot - time.time() > CATEGORIES_WAIT_SECONDS:
         return [], _("the channel is busy, reload the page in a moment")
+    time.sleep(max(0.0, slot - time.time()))
     try:
         connector = worker.connector_of(channel, timeout=CATEGORIES_TIMEOUT_SECONDS)
         return connector.categories(), None

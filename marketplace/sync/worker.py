@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # What a binding's details say about its last failure (cleared once it is live).
 PROBLEM_KEYS = ("problem", "missing")
+# The outcomes of a message that sent the channel requests (counted for its error rate).
+SENT = frozenset({"pushed", "delisted", "withdrawn"})
 LEASE = timedelta(minutes=2)
 TURNS_AHEAD = 0.05  # seconds of a channel's request slots a worker reserves at once
 HTTP_TIMEOUT_SECONDS = 10.0
@@ -220,18 +222,28 @@ def sync_listing(
         binding = _binding(channel, product_id)
         payload = services.payload(channel, product)
         if missing := connector.missing(payload):
+            outcome = "refused"
+            if binding.status == ListingStatus.LIVE or binding.external_id:
+                # Its copy there would stay as it was (an old price, stock since sold):
+                # removed until the listing can be sent again.
+                binding_id, external_id = binding.id, binding.external_id
+                db.session.rollback()  # nothing written yet: end the read before waiting
+                with connector.paced(lambda: turn(*rate)):
+                    connector.delete(services.listing_reference_of(product_id), external_id)
+                binding, outcome = _writable(binding_id), "withdrawn"
+                binding.external_id = binding.external_url = None
             binding.status = ListingStatus.FAILED
             binding.last_error = "; ".join(services.refusal_reasons(missing))
             binding.content_hash = None
             binding.details = {**(binding.details or {}), "problem": "missing", "missing": missing}
-            return "refused"
+            return outcome
         digest = content_hash(connector.body(payload))
         if binding.status == ListingStatus.LIVE and binding.content_hash == digest:
             return "unchanged"
         binding_id, external_id = binding.id, binding.external_id
         db.session.commit()
-        turn(*rate)
-        pushed = connector.upsert(payload, external_id)
+        with connector.paced(lambda: turn(*rate)):
+            pushed = connector.upsert(payload, external_id)
         binding = _writable(binding_id)
         binding.external_id, binding.external_url = pushed.external_id, pushed.url
         binding.status, binding.content_hash, binding.last_error = ListingStatus.LIVE, digest, None
@@ -244,8 +256,8 @@ def sync_listing(
         return "absent"  # never sent there, or already removed
     binding_id, external_id = binding.id, binding.external_id
     db.session.rollback()  # nothing written yet: end the read before waiting
-    turn(*rate)
-    connector.delete(services.listing_reference_of(product_id), external_id)
+    with connector.paced(lambda: turn(*rate)):
+        connector.delete(services.listing_reference_of(product_id), external_id)
     binding = _writable(binding_id)
     binding.status, binding.content_hash, binding.last_error = ListingStatus.DELISTED, None, None
     return "delisted"
@@ -371,7 +383,7 @@ def handle(message: outbox.Message, claim: Claim) -> None:
             outbox.retry(message, error=reason, delay=backoff(message.attempts))
             log.warning("sync %s: attempt %d failed: %s", message.key, message.attempts, reason)
         return
-    if outcome in ("pushed", "delisted"):
+    if outcome in SENT:
         standing.count_request(channel.id, failed=False)
     log.info("sync %s: %s on %s", message.key, outcome, channel.code)
 
@@ -437,42 +449,58 @@ def reconcile(channel: Channel) -> list[str]:
 
     Lists the channel's copies; a listing we should show that is missing or differs is
     pushed again (its binding forgotten, so the push is not skipped), and a copy of ours
-    that should not be there, or a second copy of one listing, is deleted.
+    that should not be there, or a second copy of one listing, is deleted. Every request
+    takes a slot of the channel's rate limit, as the workers' do.
     """
     connector, turns = connector_of(channel), Turns()
+    rate = (channel.id, channel.requests_per_second)
     held: dict[str, list] = {}
-    for remote in connector.listings():
-        held.setdefault(remote.reference, []).append(remote)
+    with connector.paced(lambda: turns.wait(*rate)):
+        for remote in connector.listings():
+            held.setdefault(remote.reference, []).append(remote)
+    _fresh_transaction()  # slots were taken (commits elsewhere) while listing
     should = {
         services.listing_reference(product): product
         for product in services.preview(channel).pushable
     }
-    done: list[str] = []
+    stale: list[tuple[str, int, bool]] = []
     for reference, product in should.items():
         copies = held.get(reference, [])
         body = connector.body(services.payload(channel, product))
         fields = copies[0].fields if copies else {}
         # The reference itself is not among a copy's fields; every other sent field is.
-        stale = not copies or any(fields.get(k) != v for k, v in body.items() if k in fields)
-        if not stale:
-            continue
-        binding = _binding(channel, product.id)
-        binding.content_hash = None
-        binding.status = ListingStatus.PENDING
+        if not copies or any(fields.get(k) != v for k, v in body.items() if k in fields):
+            stale.append((reference, product.id, bool(copies)))
+    done: list[str] = []
+    for reference, product_id, had_copy in stale:
+        _fresh_transaction(write=True)
+        binding = _binding(channel, product_id)
+        binding.content_hash, binding.status = None, ListingStatus.PENDING
         db.session.commit()
-        sync_listing(channel, product, product.id, connector=connector, turn=turns.wait)
+        product = db.session.get(Product, product_id, options=_PAYLOAD_LOADS)
+        sync_listing(channel, product, product_id, connector=connector, turn=turns.wait)
         db.session.commit()
-        done.append(f"{'updated' if copies else 'created'} {reference}")
+        done.append(f"{'updated' if had_copy else 'created'} {reference}")
     for reference, copies in held.items():
         ours = reference.startswith(services.REFERENCE_PREFIX)
         extra = copies if reference not in should else copies[1:]
         for remote in extra if ours else []:
-            turns.wait(channel.id, channel.requests_per_second)
-            connector.delete(reference, remote.external_id)
+            with connector.paced(lambda: turns.wait(*rate)):
+                connector.delete(reference, remote.external_id)
             done.append(f"deleted {reference} ({remote.external_id})")
         if ours and reference not in should:
+            _fresh_transaction(write=True)
             product_id = int(reference.removeprefix(services.REFERENCE_PREFIX))
             if (binding := _existing_binding(channel, product_id)) is not None:
                 binding.status, binding.content_hash = ListingStatus.DELISTED, None
-                db.session.commit()
+            db.session.commit()
     return done
+
+
+def _fresh_transaction(*, write: bool = False) -> None:
+    """End the transaction so far and start another, as a writer when ``write``: on
+    SQLite a transaction that read before another connection committed (a rate-limit
+    slot, say) cannot write after it."""
+    db.session.rollback()
+    if write:
+        begin_write_transaction()

@@ -192,3 +192,40 @@ def test_the_reconciler_repairs_what_the_channel_holds(app, simulator, kind):
     assert after[f"cm-{changed.id}"][price] == held[f"cm-{kept.id}"][price]
     again = app.test_cli_runner().invoke(args=["sync", "reconcile", kind])
     assert "0 repairs" in again.output
+
+
+def test_every_request_takes_a_slot_of_the_rate_limit_also_vosos_look_up(app, simulator):
+    """voso creates with two requests (a look-up by SKU, then the create): each takes a
+    slot, so at 5 a second the simulator, which answers 429 above 6, never refuses one."""
+    base = simulator("voso", rate_limit=6)
+    shop = make_shop()
+    for n in range(8):
+        listing(shop, name=f"Khô cá {n}")
+    channel = channel_on(app, base, "voso", shop)
+    channel.requests_per_second = 5
+    db.session.commit()
+
+    run_once(app)
+
+    seen = state(base)
+    assert len(seen["listings"]) == 8 and seen["duplicates"] == 0
+    assert seen["requests"] == 8 * 2 + 1  # look-up and create each, and this state read
+
+
+def test_a_live_listing_that_can_no_longer_be_sent_is_taken_off_the_channel(app, simulator):
+    """Its copy there would keep an old price and stock: removed, and its seller told why."""
+    base = simulator("postmart")
+    shop = make_shop()
+    fish = listing(shop, name="Khô cá lóc")
+    channel = channel_on(app, base, "postmart", shop)
+    run_once(app)
+    assert len(state(base)["listings"]) == 1
+
+    services.set_category_map(channel, {fish.category_id: ""})  # an admin unmaps it
+    db.session.commit()
+    run_once(app)
+
+    assert state(base)["listings"] == []
+    binding = bindings()[fish.id]
+    assert (binding.status, binding.external_id) == (ListingStatus.FAILED, None)
+    assert binding.details["missing"] == ["category_id"]

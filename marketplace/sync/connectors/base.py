@@ -12,7 +12,8 @@ import email.utils
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -148,6 +149,10 @@ class Connector(ABC):
     def __init__(self, access: Access | None = None) -> None:
         self.access = access
         self._http = requests.Session()
+        # Called before each request: the worker's wait for the channel's rate limit, so
+        # a write that takes several requests (voso's look-up, then its create) takes a
+        # slot for each.
+        self._pace: Callable[[], None] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -193,6 +198,8 @@ class PushConnector(Connector):
             if json_body is None
             else requests.models.complexjson.dumps(json_body, ensure_ascii=False).encode()
         )
+        if self._pace is not None:
+            self._pace()
         if self.access.production:
             parts = urlsplit(self.access.base_url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -239,6 +246,15 @@ class PushConnector(Connector):
                 return str(inner.get("message") or inner.get("code") or "")[:500] or None
             return str(body.get("msg") or body.get("error_code") or "")[:500] or None
         return None
+
+    @contextmanager
+    def paced(self, wait: Callable[[], None]) -> Iterator[None]:
+        """Call ``wait()`` before each request sent inside the block."""
+        outer, self._pace = self._pace, wait
+        try:
+            yield
+        finally:
+            self._pace = outer
 
     # -- what a channel does ---------------------------------------------------------------
 
