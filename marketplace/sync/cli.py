@@ -174,6 +174,7 @@ def run_command(once: bool, interval: float) -> None:
     """
     from marketplace.sync import worker
 
+    worker.commit_without_waiting_for_disk()
     if not once:
         total = run_until_stopped("sync worker", worker.drain_sync, interval=interval)
         click.echo(f"{total} sync messages handled.")

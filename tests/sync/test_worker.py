@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 from sqlalchemy import select
+from sqlalchemy import text as sa_text
 
 from marketplace.catalog import services as catalog
 from marketplace.extensions import db
@@ -229,3 +230,15 @@ def test_a_live_listing_that_can_no_longer_be_sent_is_taken_off_the_channel(app,
     binding = bindings()[fish.id]
     assert (binding.status, binding.external_id) == (ListingStatus.FAILED, None)
     assert binding.details["missing"] == ["category_id"]
+
+
+def test_on_postgresql_the_sync_worker_commits_without_waiting_for_the_disk(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's durability is set per database, not per process")
+    from marketplace.sync import worker
+
+    worker.commit_without_waiting_for_disk()
+    worker.commit_without_waiting_for_disk()  # twice: one listener, not two
+
+    db.session.rollback()
+    assert db.session.scalar(sa_text("SHOW synchronous_commit")) == "off"
