@@ -80,6 +80,8 @@ def check_web_url(text: str, *, max_length: int = MAX_URL_LENGTH) -> str:
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 def literal_address(host: str) -> Address | None:
@@ -99,8 +101,12 @@ def literal_address(host: str) -> Address | None:
 def is_public_address(address: Address) -> bool:
     """True for an address on the public internet: not private, loopback, link-local,
     shared (100.64/10), reserved or multicast, also when written as IPv4-in-IPv6."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if (embedded is None and address in _NAT64) or address in _IPV4_COMPATIBLE:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded  # an IPv4 address in IPv6 clothes is judged as itself
     return address.is_global and not address.is_multicast
 
 

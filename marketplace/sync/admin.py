@@ -149,7 +149,15 @@ def _channel_categories(channel: Channel) -> tuple[list[tuple[str, str]], str | 
     try:
         connector = worker.connector_of(channel, timeout=CATEGORIES_TIMEOUT_SECONDS)
         return connector.categories(), None
-    except (SyncError, UnreadableCredentials, KeyError, TypeError, ValueError) as error:
+    # The last four: an answer not of the shape the channel's contract says.
+    except (
+        SyncError,
+        UnreadableCredentials,
+        AttributeError,
+        KeyError,
+        TypeError,
+        ValueError,
+    ) as error:  # fmt: skip  - the channel's answer was not the shape its contract says
         return [], str(error)[:300]
 
 

@@ -104,10 +104,12 @@ class ChannelListing(TimestampMixin, db.Model):
 
 
 class SyncMinute(db.Model):
-    """How many requests the workers sent a channel in one minute, and how many failed.
+    """How many sends the workers made to a channel in one minute, and how many failed.
 
-    Health reads the last hour's error rate from here; workers add their counts once a
-    batch, so a killed worker loses at most one batch of figures, never work.
+    A send is one message that reached the channel (voso's look-up and create count as
+    one); ``requests`` is that count. Health reads the last hour's error rate from here;
+    workers add their counts once a batch, so a killed worker loses at most one batch of
+    figures, never work.
     """
 
     __tablename__ = "sync_minutes"

@@ -470,11 +470,14 @@ def disable_channel(channel: Channel) -> int:
     disabled, deletes it there.
     """
     channel.enabled = False
+    # What the channel may hold: live, being sent (an answer may have been lost), or
+    # refused after it was there; never-sent refusals have nothing to remove.
     held = list(
         db.session.scalars(
             select(ChannelListing.product_id).where(
                 ChannelListing.channel_id == channel.id,
-                ChannelListing.status != ListingStatus.DELISTED,
+                ChannelListing.status.in_([ListingStatus.LIVE, ListingStatus.PENDING])
+                | ChannelListing.external_id.is_not(None),
             )
         )
     )

@@ -31,6 +31,7 @@ from marketplace.sync.connectors.base import MISSING_REASONS
 from marketplace.sync.models import (
     Channel,
     ChannelListing,
+    ConnectorType,
     ListingExclusion,
     ListingStatus,
     ShopChannel,
@@ -102,6 +103,7 @@ def listings_on_channels(
     shop: Shop, products: Iterable[Product]
 ) -> dict[int, list[ListingOnChannel]]:
     """For each of ``products``, where it stands on each enabled channel ``shop`` is on."""
+    products = list(products)
     channels = [channel for channel, joined in shop_channels(shop) if joined]
     ids = [product.id for product in products]
     if not channels or not ids:
@@ -140,12 +142,17 @@ def listings_on_channels(
             .where(Product.id.in_(ids))
         )
     )
+    pictured = {product.id for product in products if product.images}
     result: dict[int, list[ListingOnChannel]] = {}
     for product_id in ids:
         states = result[product_id] = []
         for channel in channels:
             binding = bindings.get((product_id, channel.id))
-            if (product_id, channel.id) in excluded and (
+            if channel.connector == ConnectorType.FEED:
+                # Pulled, not pushed: a listing is in the feed as soon as it may be.
+                states.append(_in_feed(channel, product_id in public, product_id in pictured,
+                                       (product_id, channel.id) in excluded))  # fmt: skip
+            elif (product_id, channel.id) in excluded and (
                 binding is None or binding.status != ListingStatus.LIVE
             ):
                 states.append(ListingOnChannel(channel, State.EXCLUDED))
@@ -165,6 +172,21 @@ def listings_on_channels(
             else:
                 states.append(ListingOnChannel(channel, State.DELISTED))
     return result
+
+
+def _in_feed(channel: Channel, public: bool, pictured: bool, excluded: bool) -> ListingOnChannel:
+    if excluded:
+        return ListingOnChannel(channel, State.EXCLUDED)
+    if not public:
+        return ListingOnChannel(channel, State.NOT_SENT)
+    if not pictured:  # the one field a feed requires (FeedConnector.required)
+        reason = str(MISSING_REASONS["image_urls"])
+        return ListingOnChannel(
+            channel, State.FAILED,
+            problem=_("%(channel)s cannot take it yet: %(reasons)s. Fix the listing and save "
+                      "it; it is sent again by itself.", channel=channel.name, reasons=reason),
+        )  # fmt: skip
+    return ListingOnChannel(channel, State.LIVE)
 
 
 # -- what admins see -----------------------------------------------------------------------

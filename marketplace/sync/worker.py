@@ -30,6 +30,7 @@ from marketplace.catalog.models import Product, ProductImage
 from marketplace.core import outbox
 from marketplace.core.database import begin_write_transaction
 from marketplace.core.models import utcnow
+from marketplace.core.urls import InvalidWebAddress, split_web_url
 from marketplace.extensions import db
 from marketplace.sync import secrets, services, standing
 from marketplace.sync.connectors import connector_for
@@ -246,7 +247,8 @@ def sync_listing(
     if product is not None and channel.enabled and _is_public_on(channel, product):
         # The binding is written before the first request, so a create whose answer is
         # lost still leaves a row saying the channel may hold the listing.
-        binding = _binding(channel, product_id)
+        earlier = _existing_binding(channel, product_id)
+        binding = earlier or _binding(channel, product_id)
         payload = services.payload(channel, product)
         if missing := connector.missing(payload):
             refusal = {
@@ -255,7 +257,12 @@ def sync_listing(
                 "content_hash": None,
                 "details": {**(binding.details or {}), "problem": "missing", "missing": missing},
             }
-            if binding.status != ListingStatus.LIVE and not binding.external_id:
+            # A pending binding may be a create whose answer was lost: the channel may hold it.
+            may_be_there = earlier is not None and (
+                earlier.status in (ListingStatus.LIVE, ListingStatus.PENDING)
+                or earlier.external_id is not None
+            )
+            if not may_be_there:
                 _record(binding.id, **refusal)
                 return "refused"
             # Its copy there would stay as it was (an old price, stock since sold): removed
@@ -274,7 +281,7 @@ def sync_listing(
         db.session.commit()
         with connector.paced(lambda: turn(*rate)):
             pushed = connector.upsert(payload, external_id)
-        _record(binding_id, external_id=pushed.external_id, external_url=pushed.url,
+        _record(binding_id, external_id=pushed.external_id, external_url=_link(pushed.url),
                 status=ListingStatus.LIVE, content_hash=digest, last_error=None,
                 pushed_at=utcnow(), details=kept)  # fmt: skip
         return "pushed"
@@ -287,6 +294,17 @@ def sync_listing(
         connector.delete(services.listing_reference_of(product_id), external_id)
     _record(binding_id, status=ListingStatus.DELISTED, content_hash=None, last_error=None)
     return "delisted"
+
+
+def _link(url: str | None) -> str | None:
+    """The channel's page of the listing, kept only as a web address: sellers open it, so
+    a ``javascript:`` or other address from a channel's answer is never shown to them."""
+    if not url or len(url) > 500:
+        return None
+    try:
+        return split_web_url(url).geturl()
+    except InvalidWebAddress:
+        return None
 
 
 def _record(binding_id: int, **values: Any) -> None:
@@ -357,16 +375,19 @@ class Claim:
 def handle(message: outbox.Message, claim: Claim) -> None:
     """Handle one ``sync`` message of ``claim``: push, skip, delist, or schedule what
     comes next."""
-    channel_id, _sep, product_id_text = message.key.partition(":")
+    channel_key, _sep, product_id_text = message.key.partition(":")
     # A writer from the start (SQLite: BEGIN IMMEDIATE): the binding may be written after
     # these reads, and a deferred transaction cannot write once another worker committed.
     begin_write_transaction()
-    channel = db.session.get(Channel, int(channel_id))
+    channel = db.session.get(Channel, int(channel_key))
     product_id = int(product_id_text)
     if channel is None or channel.connector == ConnectorType.FEED:
         outbox.complete([message], session=db.session())  # feeds are pulled, not pushed
         db.session.commit()
         return
+    # Read now: after a rollback, reading them would begin a transaction that (on SQLite)
+    # could not write the failure once another worker had committed.
+    channel_id, code = channel.id, channel.code
     try:
         outcome = sync_listing(
             channel,
@@ -384,47 +405,61 @@ def handle(message: outbox.Message, claim: Claim) -> None:
         return
     except RateLimited as error:
         db.session.rollback()
-        standing.count_request(channel.id, failed=True)
-        claim.turns.forget(channel.id)
+        standing.count_request(channel_id, failed=True)
+        claim.turns.forget(channel_id)
         # Bounded: a Retry-After of 0 would spin, one of a day would stall the queue.
         wait = min(max(error.retry_after, 0.5), 300.0)
-        pause_channel(channel.id, wait)
+        pause_channel(channel_id, wait)
         outbox.retry(message, error=str(error), delay=timedelta(seconds=wait),
                      count_attempt=False)  # fmt: skip
-        log.info("sync %s: %s rate limited, waiting %.0f s", message.key, channel.code,
+        log.info("sync %s: %s rate limited, waiting %.0f s", message.key, code,
                  error.retry_after)  # fmt: skip
         return
     except Refused as error:
         db.session.rollback()
-        standing.count_request(channel.id, failed=True)
-        _mark_failed(channel, product_id, str(error), problem="refused")
+        standing.count_request(channel_id, failed=True)
+        mark_failed(channel_id, product_id, str(error), problem="refused")
         outbox.complete([message])
-        log.warning("sync %s: %s refused it: %s", message.key, channel.code, error)
+        log.warning("sync %s: %s refused it: %s", message.key, code, error)
         return
     except (SyncError, secrets.UnreadableCredentials, SQLAlchemyError) as error:
         db.session.rollback()
-        standing.count_request(channel.id, failed=True)
-        reason = str(error)[:500]
-        if message.attempts >= MAX_ATTEMPTS:
-            _mark_failed(channel, product_id, reason, problem="unreachable")
-            outbox.bury(message, error=reason)
-            log.error("sync %s: dead after %d attempts: %s", message.key, message.attempts, reason)
-        else:
-            outbox.retry(message, error=reason, delay=backoff(message.attempts))
-            log.warning("sync %s: attempt %d failed: %s", message.key, message.attempts, reason)
+        standing.count_request(channel_id, failed=True)
+        fail_or_bury(message, channel_id, product_id, str(error)[:500])
         return
     if outcome in SENT:
-        standing.count_request(channel.id, failed=False)
-    log.info("sync %s: %s on %s", message.key, outcome, channel.code)
+        standing.count_request(channel_id, failed=False)
+    log.info("sync %s: %s on %s", message.key, outcome, code)
 
 
-def _mark_failed(channel: Channel, product_id: int, reason: str, *, problem: str) -> None:
-    """Record why the listing is not on the channel: ``problem`` is what sellers are told
-    (``standing.problem_text``); ``reason``, the channel's own words, is for admins."""
+def fail_or_bury(message: outbox.Message, channel_id: int, product_id: int, reason: str) -> None:
+    """Retry the message later, or after ``MAX_ATTEMPTS`` keep it as a dead letter and
+    tell the listing's seller that the channel could not be reached."""
+    if message.attempts >= MAX_ATTEMPTS:
+        mark_failed(channel_id, product_id, reason, problem="unreachable")
+        outbox.bury(message, error=reason)
+        log.error("sync %s: dead after %d attempts: %s", message.key, message.attempts, reason)
+    else:
+        outbox.retry(message, error=reason, delay=backoff(message.attempts))
+        log.warning("sync %s: attempt %d failed: %s", message.key, message.attempts, reason)
+
+
+def mark_failed(channel_id: int, product_id: int, reason: str, *, problem: str) -> None:
+    """Record why the listing is not on the channel, in a fresh write transaction.
+
+    ``problem`` says which words its seller reads (``standing.problem_text``): for a
+    refusal, ``reason`` is the channel's own message, shown to them as the channel said it.
+    """
+    db.session.rollback()
     begin_write_transaction()
-    binding = _binding(channel, product_id)
+    binding = db.session.scalar(
+        select(ChannelListing).where(
+            ChannelListing.channel_id == channel_id, ChannelListing.product_id == product_id
+        )
+    ) or ChannelListing(channel_id=channel_id, product_id=product_id, details={})
     binding.status, binding.last_error = ListingStatus.FAILED, reason[:2000]
     binding.details = {**(binding.details or {}), "problem": problem}
+    db.session.add(binding)
     db.session.commit()
 
 
@@ -444,7 +479,10 @@ def drain_sync(*, limit: int = 50) -> int:
         except Exception as error:  # never lose the rest of the batch to one surprise
             db.session.rollback()
             log.exception("sync %s: unexpected error", message.key)
-            outbox.retry(message, error=f"{type(error).__name__}", delay=backoff(message.attempts))
+            # Dead-lettered after MAX_ATTEMPTS too: a channel answering something we cannot
+            # read would otherwise be retried for ever (and `--once` never end).
+            channel_id, _sep, product_id = message.key.partition(":")
+            fail_or_bury(message, int(channel_id), int(product_id), type(error).__name__)
         claim.done(message)
     db.session.rollback()
     standing.flush_counts()

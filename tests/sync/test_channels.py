@@ -89,6 +89,8 @@ def test_safe_base_urls_are_accepted(app, url, production):
         ("https://100.64.0.1/", True),  # carrier-grade NAT: not the public internet
         ("https://[::ffff:10.0.0.1]/", True),
         ("https://intranet/", True),  # a single label resolves through local search domains
+        ("https://[64:ff9b::a00:1]/", True),  # 10.0.0.1 through NAT64
+        ("https://[2002:7f00:1::]/", True),  # 127.0.0.1 through 6to4
         ("https://user:pass@api.postmart.vn", False),
         ("ftp://api.postmart.vn", False),
         ("https://[", False),

@@ -308,6 +308,7 @@ def test_the_bulk_upload_sheet_has_the_channels_columns_and_vietnamese_intact(
     base = simulator("voso")
     shop = make_shop(name="Đặc Sản Đất Mũi")
     dried = listing(shop, name="Khô cá dứa một nắng", price_vnd=420_000)
+    listing(shop, name='=HYPERLINK("http://evil")')
     channel = enabled_channel(base, kind="voso", map_rest="11")
     services.opt_in(shop, channel)
     db.session.commit()
@@ -321,6 +322,7 @@ def test_the_bulk_upload_sheet_has_the_channels_columns_and_vietnamese_intact(
         "Khô cá dứa một nắng", "420000", "11",
     )  # fmt: skip
     assert rows[0]["brand_name"] == "Đặc Sản Đất Mũi"
+    assert rows[1]["title"] == '\'=HYPERLINK("http://evil")'  # text, not a formula
     shell = app.test_cli_runner().invoke(args=["sync", "channel", "export", "voso"])
     # The same sheet from the shell (the test runner turns \r\n into \n).
     assert shell.exit_code == 0
@@ -433,3 +435,32 @@ def test_channel_buttons_without_the_forms_token_change_nothing(admin_client, si
     assert admin_client.post("/admin/channels/postmart/disable").status_code == 400
     db.session.rollback()
     assert services.channel_by_code("postmart").enabled
+
+
+def test_on_a_feed_channel_a_seller_sees_each_listing_in_the_feed_or_why_not(app, client):
+    shop = make_shop()
+    listing(shop, name="Mật ong U Minh")
+    listing(shop, name="Chả cá thác lác", images=[])
+    channel = services.add_channel(code="google", name="Google", connector="feed",
+                                   base_url=None, credentials=None)  # fmt: skip
+    services.opt_in(shop, channel)
+    db.session.commit()
+    services.enable_channel(channel)
+    db.session.commit()
+    run_once(app)
+    log_in(client, shop.owner)
+    page = client.get("/seller").get_data(as_text=True)
+    assert "Google: Đang hiển thị" in channel_line(page, "Mật ong U Minh")
+    assert "chưa có ảnh" in channel_line(page, "Chả cá thác lác")
+
+
+def test_switching_a_channel_off_removes_only_what_it_may_hold(app, simulator):
+    base = simulator("postmart")
+    shop = make_shop()
+    listing(shop, name="Khô cá")
+    listing(shop, name="Không cân", weight_grams=None)  # refused: never sent
+    channel = enabled_channel(base)
+    services.opt_in(shop, channel)
+    db.session.commit()
+    run_once(app)
+    assert services.disable_channel(services.channel_by_code("postmart")) == 1

@@ -12,6 +12,8 @@ from sqlalchemy import text as sa_text
 from marketplace.catalog import services as catalog
 from marketplace.extensions import db
 from marketplace.sync import services
+from marketplace.sync import worker as worker_module
+from marketplace.sync.connectors import PostmartConnector
 from marketplace.sync.models import ChannelListing, ListingStatus
 from tests.factories import make_image, make_product, make_shop
 
@@ -242,3 +244,48 @@ def test_on_postgresql_the_sync_worker_commits_without_waiting_for_the_disk(app)
 
     db.session.rollback()
     assert db.session.scalar(sa_text("SHOW synchronous_commit")) == "off"
+
+
+def test_a_create_whose_answer_was_lost_is_withdrawn_too_when_it_can_no_longer_be_sent(
+    app, simulator
+):
+    base = simulator("postmart", applied_then_timeout=1.0, hang_seconds=1.5)
+    shop = make_shop()
+    fish = listing(shop, name="Khô cá lóc")
+    channel = channel_on(app, base, "postmart", shop)
+    app.config.update(SYNC_HTTP_TIMEOUT=0.5)
+    db.session.commit()
+    worker_module.drain_sync()  # the create lands, its answer is lost: the binding pending
+    assert len(state(base)["listings"]) == 1
+    db.session.rollback()
+    services.set_category_map(db.session.get(type(channel), channel.id), {fish.category_id: ""})
+    db.session.commit()
+
+    run_once(app)
+
+    assert state(base)["listings"] == []
+    assert bindings()[fish.id].status == ListingStatus.FAILED
+
+
+def test_an_answer_the_worker_cannot_read_ends_as_a_dead_letter(app, simulator, monkeypatch):
+    base = simulator("postmart")
+    shop = make_shop()
+    listing(shop, name="Khô cá lóc")
+    channel_on(app, base, "postmart", shop)
+
+    def unreadable(self, payload, external_id):
+        raise KeyError("product_id")  # a 200 without the id its contract promises
+
+    monkeypatch.setattr(PostmartConnector, "upsert", unreadable)
+    output = run_once(app)  # ends: the message does not come back for ever
+
+    assert "1 dead letters" in output
+    [binding] = bindings().values()
+    assert (binding.status, binding.details["problem"]) == (ListingStatus.FAILED, "unreachable")
+
+
+def test_only_a_web_address_from_the_channel_is_kept_as_the_listings_link():
+    assert worker_module._link("https://postmart.vn/sp/1") == "https://postmart.vn/sp/1"
+    assert worker_module._link("javascript:alert(document.cookie)") is None
+    assert worker_module._link("data:text/html,<script>") is None
+    assert worker_module._link(None) is None

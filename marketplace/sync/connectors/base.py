@@ -64,9 +64,12 @@ EMPTY_PAYLOAD = ListingPayload(
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, list | tuple):
-        return "|".join(str(item) for item in value)
-    return str(value)
+    text = "|".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    # A spreadsheet runs a cell that starts like a formula ("=HYPERLINK(…)" in a name):
+    # the quote makes it text, as OWASP's advice on CSV injection says.
+    if isinstance(value, str) and text.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + text
+    return text
 
 
 # Why a listing cannot go to a channel, in words a seller understands.
