@@ -42,11 +42,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
+from marketplace.core.database import dialect_insert
 from marketplace.core.models import UTCDateTime, utcnow
 from marketplace.extensions import db
 
@@ -136,10 +135,6 @@ def worker_name() -> str:
 # -- writing, inside the caller's transaction -------------------------------------------
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 _WAITING = text("claimed_until IS NULL AND dead_at IS NULL")
 
 
@@ -175,7 +170,7 @@ def enqueue_many(
          "available_at": due, "attempts": 0}
         for key, payload in dict(items).items()
     ]  # fmt: skip
-    insert = _insert_for(session)
+    insert = dialect_insert(session)
     for start in range(0, len(rows), 500):
         statement = insert(OutboxMessage).values(rows[start : start + 500])
         statement = statement.on_conflict_do_update(
