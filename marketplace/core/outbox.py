@@ -532,6 +532,12 @@ def collect_before_commit(collector: Callable[[Session, set[object]], None]) -> 
     _collectors.append(collector)
 
 
+def note_changed(session: Session, objects: Iterable[object]) -> None:
+    """Count ``objects`` as changed by this transaction, for changes made by bulk
+    statements (a sale's conditional stock UPDATE), which change capture does not see."""
+    session.info.setdefault(_CHANGED, set()).update(objects)
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     session.info.setdefault(_CHANGED, set()).update(
         (*session.new, *session.dirty, *session.deleted)
