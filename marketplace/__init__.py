@@ -89,11 +89,14 @@ def init_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.api.views import bp as api_bp
+    from marketplace.cart.views import bp as cart_bp
     from marketplace.catalog.views import bp as catalog_bp
     from marketplace.core.views import bp as core_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.moderation.views import bp as admin_bp
     from marketplace.moderation.views import public_bp as reports_bp
+    from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.search.views import bp as search_bp
     from marketplace.shops.views import bp as shops_bp
     from marketplace.sync.admin import bp as channels_bp
@@ -110,6 +113,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(sync_bp)
     app.register_blueprint(channels_bp)
+    app.register_blueprint(cart_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(payments_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -9,6 +9,7 @@ from marketplace.catalog import cli as catalog_cli
 from marketplace.core import cli as core_cli
 from marketplace.demo import cli as demo_cli
 from marketplace.media import cli as media_cli
+from marketplace.orders import cli as orders_cli
 from marketplace.search import cli as search_cli
 from marketplace.shops import cli as shops_cli
 from marketplace.sync import cli as sync_cli
@@ -23,3 +24,4 @@ def register_commands(app: Flask) -> None:
     demo_cli.register_commands(app)
     media_cli.register_commands(app)
     sync_cli.register_commands(app)
+    orders_cli.register_commands(app)

@@ -59,6 +59,16 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        # Stripe calls wait this long at most (the library's own default is 80 s).
+        "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS") or 10),
+        # A card order not paid within this time is cancelled and its stock released;
+        # Stripe's sessions last at least 30 minutes.
+        "CARD_PAYMENT_MINUTES": max(31, _env_int("CARD_PAYMENT_MINUTES", 60)),
+        # An order the shop has not confirmed within this time is cancelled.
+        "ORDER_CONFIRM_HOURS": _env_int("ORDER_CONFIRM_HOURS", 24),
+        # Tax a platform that collects payment withholds (Decree 117/2025), on goods.
+        "WITHHOLD_VAT_RATE": os.environ.get("WITHHOLD_VAT_RATE") or "0.01",
+        "WITHHOLD_PIT_RATE": os.environ.get("WITHHOLD_PIT_RATE") or "0.005",
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": _env_int("MAIL_PORT", 587 if mail_server else 25),

@@ -1,6 +1,7 @@
 """Every domain's models, imported in one place for metadata and migrations."""
 
 from marketplace.accounts.models import Role, User
+from marketplace.cart.models import CartItem
 from marketplace.catalog.models import (
     Category,
     Product,
@@ -12,6 +13,8 @@ from marketplace.core.pagecache import CacheGeneration
 from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
+from marketplace.orders.models import Checkout, Order, OrderEvent, OrderLine
+from marketplace.payments.models import CardPayment, LedgerEntry, Payout, StripeEvent
 from marketplace.shops.models import Shop, ShopRevision
 from marketplace.sync.models import (
     Channel,
@@ -24,13 +27,21 @@ from marketplace.sync.models import (
 __all__ = [
     "AuditEntry",
     "CacheGeneration",
+    "CardPayment",
+    "CartItem",
     "Category",
     "Channel",
     "ChannelListing",
+    "Checkout",
     "Document",
     "Image",
+    "LedgerEntry",
     "ListingExclusion",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
     "OutboxMessage",
+    "Payout",
     "Product",
     "ProductImage",
     "ProductRevision",
@@ -40,6 +51,7 @@ __all__ = [
     "Shop",
     "ShopChannel",
     "ShopRevision",
+    "StripeEvent",
     "SyncMinute",
     "User",
 ]

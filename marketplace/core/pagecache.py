@@ -141,6 +141,7 @@ def _cacheable_request() -> bool:
         request.method == "GET"
         and not current_user.is_authenticated
         and not session.get("_flashes")
+        and not session.get("cart")  # the layout shows the visitor's own cart
     )
 
 

@@ -110,7 +110,7 @@ def register_security_headers(app: Flask) -> None:
 
 
 # Every page under these shows a member's own data, whoever asks (log-in pages included).
-_PRIVATE_PATH = re.compile(r"/(?:account|seller|admin)(?:[/.]|$)")
+_PRIVATE_PATH = re.compile(r"/(?:account|seller|admin|cart|checkout|payments)(?:[/.]|$)")
 PRIVATE_CACHE_CONTROL = "private, no-store"
 
 

@@ -8,7 +8,14 @@ from wtforms import BooleanField, SelectField, StringField, TelField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from marketplace.core.forms import Form, choices, max_length, required
+from marketplace.core.forms import (
+    Form,
+    WholeNumberField,
+    choices,
+    input_required,
+    max_length,
+    required,
+)
 from marketplace.core.numbers import ascii_int
 from marketplace.shops import places
 from marketplace.shops.models import BusinessType
@@ -60,3 +67,23 @@ class ShopForm(Form):
     @property
     def accepted_rules_version(self) -> str | None:
         return RULES_VERSION if self.accept_rules.data else None
+
+
+def bank_choices() -> list[SelectChoice]:
+    from marketplace.payments.vietqr import BANKS
+
+    return choices([("", _l("— no transfers —")), *sorted(BANKS.items(), key=lambda kv: kv[1])])
+
+
+class SellingForm(Form):
+    shipping_fee_vnd = WholeNumberField(
+        _l("Shipping fee per order (đ)"), money=True, validators=[input_required()]
+    )
+    free_shipping_from_vnd = WholeNumberField(
+        _l("Free shipping for orders from (đ, optional)"), money=True, validators=[Optional()]
+    )
+    bank_bin = SelectField(_l("Bank"), choices=bank_choices, validators=[Optional()])
+    bank_account_number = StringField(_l("Account number"), validators=[Optional(), max_length(30)])
+    bank_account_name = StringField(
+        _l("Account holder (as the bank writes it)"), validators=[Optional(), max_length(100)]
+    )

@@ -56,6 +56,13 @@ class Shop(TimestampMixin, db.Model):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     trusted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Selling: a flat shipping fee per order, waived from an order's goods total up.
+    shipping_fee_vnd: Mapped[int] = mapped_column(default=30_000, server_default="30000")
+    free_shipping_from_vnd: Mapped[int | None]
+    # The account shoppers pay by bank transfer (VietQR): the bank's NAPAS BIN.
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account_number: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(100))
 
     owner: Mapped[User] = relationship()
     logo: Mapped[Image | None] = relationship(foreign_keys=[logo_id])
@@ -64,6 +71,15 @@ class Shop(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Shop {self.id} {self.slug} {self.status}>"
+
+    def shipping_fee_for(self, goods_vnd: int) -> int:
+        """The shipping fee of an order whose goods come to ``goods_vnd``."""
+        free_from = self.free_shipping_from_vnd
+        return 0 if free_from is not None and goods_vnd >= free_from else self.shipping_fee_vnd
+
+    @property
+    def takes_transfers(self) -> bool:
+        return bool(self.bank_bin and self.bank_account_number)
 
 
 class ShopRevision(db.Model):

@@ -410,3 +410,54 @@ def set_trusted(shop: Shop, trusted: bool) -> None:
 
 def can_see_registration_document(shop: Shop, user: User) -> bool:
     return user.is_authenticated and (user.id == shop.owner_id or user.can_moderate)
+
+
+MAX_SHIPPING_FEE = 10_000_000
+MAX_PRICE = 1_000_000_000
+_ACCOUNT_RE = re.compile(r"^[0-9A-Za-z]{4,19}$")
+
+
+@dataclass(frozen=True)
+class Selling:
+    """How the shop sells: its shipping fee, and the bank account shoppers transfer to."""
+
+    shipping_fee_vnd: int
+    free_shipping_from_vnd: int | None = None
+    bank_bin: str | None = None
+    bank_account_number: str | None = None
+    bank_account_name: str | None = None
+
+
+class InvalidSelling(ShopError):
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def set_selling(shop: Shop, selling: Selling) -> None:
+    """Change the shop's shipping fee and transfer account (never reviewed: no one else's)."""
+    from marketplace.payments.vietqr import BANKS
+
+    if not 0 <= selling.shipping_fee_vnd <= MAX_SHIPPING_FEE:
+        raise InvalidSelling(
+            _("The shipping fee must be between 0 ₫ and 10.000.000 ₫."), "shipping_fee_vnd"
+        )
+    free_from = selling.free_shipping_from_vnd
+    if free_from is not None and not 0 < free_from <= MAX_PRICE:
+        raise InvalidSelling(_("Enter an amount above 0 ₫."), "free_shipping_from_vnd")
+    bank_bin = (selling.bank_bin or "").strip() or None
+    account = "".join((selling.bank_account_number or "").split()) or None
+    name = clean_line(selling.bank_account_name or "").upper() or None
+    if bank_bin or account or name:
+        if bank_bin not in BANKS:
+            raise InvalidSelling(_("Choose your bank."), "bank_bin")
+        if not account or not _ACCOUNT_RE.match(account):
+            raise InvalidSelling(
+                _("Enter the account number (4 to 19 letters and digits)."), "bank_account_number"
+            )
+        if not name:
+            raise InvalidSelling(_("Enter the account holder's name."), "bank_account_name")
+    shop.shipping_fee_vnd, shop.free_shipping_from_vnd = selling.shipping_fee_vnd, free_from
+    shop.bank_bin, shop.bank_account_number = bank_bin, account
+    shop.bank_account_name = name[:100] if name else None
+    db.session.flush()

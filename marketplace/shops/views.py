@@ -26,7 +26,7 @@ from marketplace.media import services as media
 from marketplace.media.models import Document, Image
 from marketplace.moderation import services as moderation
 from marketplace.shops import acting, places, services
-from marketplace.shops.forms import ShopForm
+from marketplace.shops.forms import SellingForm, ShopForm
 from marketplace.shops.models import BusinessType, Shop
 from marketplace.shops.rules import RULES_VERSION
 from marketplace.sync import standing
@@ -233,6 +233,37 @@ def resubmit_shop() -> ResponseReturnValue:
         db.session.commit()
         flash(_("Your shop has been sent for review again."), "success")
     return redirect(url_for("shops.dashboard"))
+
+
+@bp.route("/seller/shop/selling", methods=["GET", "POST"])
+@login_required
+def selling() -> ResponseReturnValue:
+    """The shop's shipping fee and the bank account shoppers transfer to (VietQR)."""
+    shop = services.shop_of(acting.seller())
+    if shop is None:
+        return redirect(url_for("shops.open_shop"))
+    form = SellingForm(obj=shop)
+    if form.validate_on_submit():
+        try:
+            services.set_selling(
+                shop,
+                services.Selling(
+                    shipping_fee_vnd=form.shipping_fee_vnd.data or 0,
+                    free_shipping_from_vnd=form.free_shipping_from_vnd.data,
+                    bank_bin=form.bank_bin.data or None,
+                    bank_account_number=form.bank_account_number.data,
+                    bank_account_name=form.bank_account_name.data,
+                ),
+            )
+        except services.InvalidSelling as error:
+            db.session.rollback()
+            getattr(form, error.field).errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(_("Shipping and payment saved."), "success")
+            return redirect(url_for("shops.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("shops/selling.html", form=form, shop=shop), status
 
 
 @bp.get("/seller")

@@ -1,0 +1,1 @@
+"""The shopper's cart: listings from several shops, kept until checkout."""

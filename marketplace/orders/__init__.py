@@ -1,0 +1,1 @@
+"""Orders: one per shop and checkout, from placing to delivery or cancellation."""

@@ -1,0 +1,1 @@
+"""Payments: Stripe Checkout, VietQR transfers, and the ledger of what sellers are owed."""
