@@ -1,0 +1,1 @@
+"""Payments: card checkout through Stripe, and bank transfers by VietQR."""
