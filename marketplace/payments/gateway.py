@@ -50,18 +50,31 @@ def enabled() -> bool:
     return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
 
+_EXTENSION_KEY = "marketplace.stripe"
+
+
 def _client() -> stripe.StripeClient:
-    config = current_app.config
-    base = config.get("STRIPE_API_BASE")
-    return stripe.StripeClient(
-        config["STRIPE_SECRET_KEY"],
-        base_addresses={"api": base} if base else None,
-        http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT_SECONDS", 10))),
-        max_network_retries=1,
+    """The app's one client: its HTTP sessions (one per thread) are kept between calls."""
+    client = current_app.extensions.get(_EXTENSION_KEY)
+    if client is None:
+        config = current_app.config
+        base = config.get("STRIPE_API_BASE")
+        timeout = float(config.get("STRIPE_TIMEOUT_SECONDS", 10))
+        client = stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"],
+            base_addresses={"api": base} if base else None,
+            http_client=stripe.RequestsClient(timeout=timeout),
+            # The library resends with the same idempotency key: safe to retry once.
+            max_network_retries=1,
+        )
+        current_app.extensions[_EXTENSION_KEY] = client
+    return client
+
+
+def _state(stripe_session: Any) -> SessionState:
+    session = (
+        stripe_session.to_dict() if hasattr(stripe_session, "to_dict") else dict(stripe_session)
     )
-
-
-def _state(session: Any) -> SessionState:
     intent = session.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")
@@ -155,7 +168,7 @@ def refund(payment_intent: str, amount_vnd: int, *, idempotency_key: str) -> str
         params={"payment_intent": payment_intent, "amount": amount_vnd},
         options={"idempotency_key": idempotency_key},
     )
-    return str(result["id"])
+    return str(result.id)
 
 
 def verify_event(payload: bytes, signature: str | None, *, tolerance: int = 300) -> dict[str, Any]:
@@ -178,4 +191,4 @@ def verify_event(payload: bytes, signature: str | None, *, tolerance: int = 300)
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadSignature(str(error)) from error
-    return event.to_dict() if hasattr(event, "to_dict") else dict(event)
+    return event.to_dict()

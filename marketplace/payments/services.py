@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from marketplace.core import outbox
 from marketplace.core.database import begin_write_transaction
@@ -292,18 +293,21 @@ def refund_order(order: Order) -> None:
 
 
 def _send_refund(message: outbox.Message) -> None:
-    order = db.session.get(Order, int(message.payload["order_id"]))
-    if order is None:
+    # Runs after a commit too, when the request's session is done: read on a fresh one.
+    with Session(db.engine) as session:
+        row = session.execute(
+            select(
+                Order.number, Order.total_vnd - Order.refunded_vnd, CardPayment.payment_intent_id
+            )
+            .join(CardPayment, CardPayment.checkout_id == Order.checkout_id)
+            .where(Order.id == int(message.payload["order_id"]))
+        ).first()
+    if row is None or not row.payment_intent_id or row[1] <= 0:
         return
-    payment = payment_of(order.checkout)
-    if payment is None or not payment.payment_intent_id:
-        return
-    amount = order.total_vnd - order.refunded_vnd
-    if amount <= 0:
-        return
+    number, amount, intent = row
     # One key per order: a retry after a lost answer cannot refund twice.
-    gateway.refund(payment.payment_intent_id, amount, idempotency_key=f"refund-order-{order.id}")
-    log.info("asked Stripe to refund order %s (%s đ)", order.number, amount)
+    gateway.refund(intent, amount, idempotency_key=f"refund-order-{message.payload['order_id']}")
+    log.info("asked Stripe to refund order %s (%s đ)", number, amount)
 
 
 def _backoff(attempt: int) -> timedelta:

@@ -33,7 +33,11 @@ def _step(client, order, step, **data):
 
 def _mails(caplog, to: str) -> list[str]:
     """The mails logged (no MAIL_SERVER in tests) to ``to``: subject and body."""
-    return [r.getMessage() for r in caplog.records if r.name == "marketplace.core.mail" and f"to={to} " in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "marketplace.core.mail" and f"to={to} " in r.getMessage()
+    ]
 
 
 @pytest.fixture
@@ -51,7 +55,12 @@ def test_the_seller_confirms_ships_delivers_and_collects_cash(app, client, selle
     seller_client = log_in(app.test_client(), seller)
 
     assert _step(seller_client, order, "confirm").status_code == 303
-    assert _step(seller_client, order, "ship", carrier="VNPost", tracking_number="EB123456789VN").status_code == 303
+    assert (
+        _step(
+            seller_client, order, "ship", carrier="VNPost", tracking_number="EB123456789VN"
+        ).status_code
+        == 303
+    )
     assert _step(seller_client, order, "deliver").status_code == 303
     assert _step(seller_client, order, "collect").status_code == 303
 
@@ -65,7 +74,9 @@ def test_the_seller_confirms_ships_delivers_and_collects_cash(app, client, selle
     assert "EB123456789VN" in page
 
 
-def test_an_illegal_step_is_refused_with_a_message_and_changes_nothing(app, client, seller_and_product):
+def test_an_illegal_step_is_refused_with_a_message_and_changes_nothing(
+    app, client, seller_and_product
+):
     seller, product = seller_and_product
     log_in(client, make_user())
     order = _ordered(client, product)
@@ -103,7 +114,7 @@ def test_the_seller_cancels_with_a_reason_and_the_stock_comes_back_once(
 
 
 def test_nobody_sees_or_changes_another_members_order(app, client, seller_and_product):
-    seller, product = seller_and_product
+    _seller, product = seller_and_product
     log_in(client, make_user())
     order = _ordered(client, product)
     stranger = log_in(app.test_client(), make_user())
@@ -113,17 +124,37 @@ def test_nobody_sees_or_changes_another_members_order(app, client, seller_and_pr
     token = csrf_token_from(stranger.get("/account").get_data(as_text=True))
 
     assert stranger.get(f"/account/orders/{order.number}").status_code == 404
-    assert stranger.post(f"/account/orders/{order.number}/cancel", data={"csrf_token": token}).status_code == 404
-    assert stranger.post(f"/account/orders/{order.number}/pay", data={"csrf_token": token}).status_code == 404
+    assert (
+        stranger.post(
+            f"/account/orders/{order.number}/cancel", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        stranger.post(f"/account/orders/{order.number}/pay", data={"csrf_token": token}).status_code
+        == 404
+    )
     assert stranger.get(f"/seller/orders/{order.number}").status_code == 404
     for step in ("confirm", "ship", "deliver", "collect", "received", "cancel"):
-        assert stranger.post(f"/seller/orders/{order.number}/{step}", data={"csrf_token": token}).status_code == 404
+        assert (
+            stranger.post(
+                f"/seller/orders/{order.number}/{step}", data={"csrf_token": token}
+            ).status_code
+            == 404
+        )
         other_token = csrf_token_from(other_seller.get("/seller").get_data(as_text=True))
-        response = other_seller.post(f"/seller/orders/{order.number}/{step}", data={"csrf_token": other_token})
+        response = other_seller.post(
+            f"/seller/orders/{order.number}/{step}", data={"csrf_token": other_token}
+        )
         assert response.status_code == 404
     assert other_seller.get(f"/seller/orders/{order.number}").status_code == 404
     assert stranger.get(f"/admin/orders/{order.number}").status_code == 403
-    assert stranger.post(f"/admin/orders/{order.number}/cancel", data={"csrf_token": token}).status_code == 403
+    assert (
+        stranger.post(
+            f"/admin/orders/{order.number}/cancel", data={"csrf_token": token}
+        ).status_code
+        == 403
+    )
     db.session.refresh(order)
     assert order.status == OrderStatus.PLACED
 
@@ -134,7 +165,10 @@ def test_the_shopper_may_cancel_before_the_shop_confirms(app, client, seller_and
     order = _ordered(client, product, 2)
     page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
 
-    client.post(f"/account/orders/{order.number}/cancel", data={"csrf_token": csrf_token_from(page), "reason": "Đặt nhầm"})
+    client.post(
+        f"/account/orders/{order.number}/cancel",
+        data={"csrf_token": csrf_token_from(page), "reason": "Đặt nhầm"},
+    )
 
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.CANCELLED

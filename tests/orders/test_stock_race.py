@@ -63,7 +63,9 @@ def test_fifty_shoppers_at_once_buy_exactly_the_ten_in_stock(app, served):
         location = response.getheader("Location") or ""
         response.read()
         if location.endswith("/cart"):
-            connection.request("GET", "/cart", headers={"Cookie": cookie + "; " + _session_from(response)})
+            connection.request(
+                "GET", "/cart", headers={"Cookie": cookie + "; " + _session_from(response)}
+            )
             page = connection.getresponse().read().decode()
         else:
             page = ""
