@@ -22,20 +22,27 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
 # outside place a form may lead to (Chrome applies form-action to the POST's redirect).
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self' https://checkout.stripe.com",
-        "frame-ancestors 'none'",
-    ]
-)
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+def content_security_policy(checkout_origin: str = STRIPE_CHECKOUT_ORIGIN) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {checkout_origin}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -98,9 +105,18 @@ def register_request_limits(app: Flask) -> None:
 def register_security_headers(app: Flask) -> None:
     """Add the security headers to every response."""
 
+    headers = dict(SECURITY_HEADERS)
+    stripe_base = app.config.get("STRIPE_API_BASE")
+    if stripe_base:
+        # A local fake of Stripe (tests, demos) serves its payment page from its own origin.
+        parts = urlsplit(stripe_base)
+        headers["Content-Security-Policy"] = content_security_policy(
+            f"{parts.scheme}://{parts.netloc}"
+        )
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         if app.config.get("PRODUCTION"):
             response.headers.setdefault(

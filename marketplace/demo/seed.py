@@ -203,9 +203,30 @@ def seed_shops(rng: random.Random, owners: list[User]) -> list[ShopAndProfile]:
                     shop, reason="Nhiều phản ánh giao hàng không đúng mô tả; đang xác minh."
                 )
         shop.status_changed_at = opened + timedelta(days=1)
+        _selling(rng, shop, owner)
         shops.append((shop, profile))
     db.session.flush()
     return shops
+
+
+DEMO_BANKS = ("970405", "970436", "970418", "970415", "970422")  # Agribank, VCB, BIDV…
+
+
+def _selling(rng: random.Random, shop: Shop, owner: User) -> None:
+    """A shipping fee like the province's small sellers charge; half take bank transfers."""
+    takes_transfers = rng.random() < 0.5
+    shop_services.set_selling(
+        shop,
+        shop_services.Selling(
+            shipping_fee_vnd=rng.choice((15_000, 20_000, 25_000, 30_000)),
+            free_shipping_from_vnd=rng.choice((300_000, 500_000, None)),
+            bank_bin=rng.choice(DEMO_BANKS) if takes_transfers else None,
+            bank_account_number="".join(rng.choice("0123456789") for _ in range(13))
+            if takes_transfers
+            else None,
+            bank_account_name=fold(owner.full_name).upper() if takes_transfers else None,
+        ),
+    )
 
 
 def seed_products(rng: random.Random, shops: list[ShopAndProfile], total: int) -> list[Product]:

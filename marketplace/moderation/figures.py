@@ -12,6 +12,7 @@ from sqlalchemy.sql import ColumnElement
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.shops import places
 from marketplace.shops.models import Shop, ShopStatus
 from marketplace.sync.standing import LiveOnChannel, live_by_channel
@@ -25,6 +26,8 @@ class CommuneRow:
     name: str
     shops: int
     listings: int  # published listings of approved shops
+    orders: int = 0  # orders placed with the commune's shops, not cancelled
+    sales_vnd: int = 0  # their goods
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ProvincialReport:
     months: list[str]  # "2026-01" … oldest first
     signups: list[int]  # per month
     new_listings: list[int]  # per month
+    orders: list[int]  # placed per month, not cancelled
+    sales_vnd: list[int]  # their goods, per month
     communes: list[CommuneRow]
     channels: list[LiveOnChannel]  # shops and listings live on each external channel
 
@@ -73,6 +78,23 @@ def _per_month(column: ColumnElement, months: list[str]) -> list[int]:
     return [counts.get(name, 0) for name in months]
 
 
+def _sales_per_month(months: list[str]) -> tuple[list[int], list[int]]:
+    month = _month(Order.placed_at)
+    rows = {
+        name: (count, int(total or 0))
+        for name, count, total in db.session.execute(
+            select(month, func.count(Order.id), func.sum(Order.goods_vnd))
+            .where(_SOLD, month >= months[0])
+            .group_by(month)
+        )
+    }
+    return [rows.get(n, (0, 0))[0] for n in months], [rows.get(n, (0, 0))[1] for n in months]
+
+
+# An order counts once placed (a card order once paid) and until it is cancelled.
+_SOLD = Order.placed_at.is_not(None) & (Order.status != OrderStatus.CANCELLED)
+
+
 def _count_by(column: ColumnElement) -> dict[str, int]:
     return {str(key): count for key, count in db.session.execute(
         select(column, func.count()).group_by(column)
@@ -97,12 +119,28 @@ def build_report(today: date) -> ProvincialReport:
             .group_by(Shop.commune_code)
         ).all()
     )
+    sales_by_commune = {
+        code: (count, int(total or 0))
+        for code, count, total in db.session.execute(
+            select(Shop.commune_code, func.count(Order.id), func.sum(Order.goods_vnd))
+            .join(Order, Order.shop_id == Shop.id)
+            .where(_SOLD)
+            .group_by(Shop.commune_code)
+        )
+    }
     communes = []
-    for code, shops in shops_by_commune.items():
+    for code in set(shops_by_commune) | set(sales_by_commune):
         commune = places.commune(code)
         name = commune.name if commune else str(code)
-        communes.append(CommuneRow(code, name, shops, listings_by_commune.get(code, 0)))
-    communes.sort(key=lambda row: (-row.listings, -row.shops, row.name))
+        orders, sales = sales_by_commune.get(code, (0, 0))
+        communes.append(
+            CommuneRow(
+                code, name, shops_by_commune.get(code, 0), listings_by_commune.get(code, 0),
+                orders, sales,
+            )
+        )  # fmt: skip
+    communes.sort(key=lambda row: (-row.sales_vnd, -row.listings, -row.shops, row.name))
+    orders, sales = _sales_per_month(months)
     return ProvincialReport(
         members=_count_by(User.role),
         shops=_count_by(Shop.status),
@@ -116,6 +154,8 @@ def build_report(today: date) -> ProvincialReport:
         months=months,
         signups=_per_month(User.created_at, months),
         new_listings=_per_month(Product.created_at, months),
+        orders=orders,
+        sales_vnd=sales,
         communes=communes,
         channels=live_by_channel(),
     )
@@ -136,7 +176,11 @@ def report_rows(report: ProvincialReport) -> Iterator[list[object]]:
         report.months, report.signups, report.new_listings, strict=True
     ):
         yield ["by_month", month, signups, listings]
+    for month, orders, sales in zip(report.months, report.orders, report.sales_vnd, strict=True):
+        yield ["sales_by_month", month, orders, sales]
     for row in report.communes:
         yield ["by_commune", row.name, row.shops, row.listings]
+    for row in report.communes:
+        yield ["sales_by_commune", row.name, row.orders, row.sales_vnd]
     for channel in report.channels:
         yield ["live_on_channel", channel.name, channel.shops, channel.listings]

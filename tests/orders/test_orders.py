@@ -221,3 +221,25 @@ def test_expiry_leaves_an_order_that_changed_since_it_was_listed(app, client, se
     assert due == [order.id]
     assert services.expire(db.session.get(Order, order.id)) is False
     assert db.session.get(Order, order.id).status == OrderStatus.CONFIRMED
+
+
+def test_the_provincial_report_counts_orders_and_sales_by_month_and_commune(
+    app, client, seller_and_product
+):
+    from marketplace.core.models import local_today
+    from marketplace.moderation import figures
+
+    seller, product = seller_and_product
+    log_in(client, make_user())
+    kept = _ordered(client, product, 2)  # 200 000 đ of goods
+    dropped = _ordered(client, product, 1)
+    services.cancel(dropped, by=seller, reason="Hết hàng")
+    db.session.commit()
+
+    report = figures.build_report(local_today())
+    rows = list(figures.report_rows(report))
+
+    assert report.orders[-1] == 1 and report.sales_vnd[-1] == 200_000
+    commune = next(row for row in report.communes if row.code == kept.shop.commune_code)
+    assert (commune.orders, commune.sales_vnd) == (1, 200_000)
+    assert ["sales_by_month", report.months[-1], 1, 200_000] in rows
