@@ -85,6 +85,7 @@ def test_every_admin_route_is_for_admins_only(app, admin):
                      credentials=None)  # fmt: skip
     db.session.commit()
     actions = {**ACTIONS, "channel": ["enable", "disable"]}
+    order = _an_order()
     urls = app.url_map.bind("localhost")
     routes = []
     for rule in app.url_map.iter_rules():
@@ -96,10 +97,17 @@ def test_every_admin_route_is_for_admins_only(app, admin):
             values = {"code": "google"}
         if "target_id" in rule.arguments:  # reports, of a listing here
             values = {"target_type": "product", "target_id": ids["product"]}
+        if "number" in rule.arguments:
+            values = {"number": order.number}
+        if "shop_id" in rule.arguments:
+            values = {"shop_id": order.shop_id}
+        steps = [{"step": s} for s in ("received", "cancel")] if "step" in rule.arguments else [{}]
         for action in actions[kind] if "action" in rule.arguments else [None]:
-            path = urls.build(rule.endpoint, {**values, **({"action": action} if action else {})})
-            methods = sorted(rule.methods & {"GET", "POST"})
-            routes += [(path, method, rule.endpoint) for method in methods]
+            for step in steps:
+                built = {**values, **step, **({"action": action} if action else {})}
+                path = urls.build(rule.endpoint, built)
+                methods = sorted(rule.methods & {"GET", "POST"})
+                routes += [(path, method, rule.endpoint) for method in methods]
     assert len(routes) >= 25
 
     for who in ("anonymous", "shopper", "seller", "moderator", "admin"):
@@ -116,14 +124,36 @@ def test_every_admin_route_is_for_admins_only(app, admin):
                 assert response.status_code == 302, (who, method, path)
                 assert "/account/login" in response.headers["Location"]
             elif who in ("shopper", "seller") or (
-                who == "moderator" and (endpoint in ADMIN_ONLY or endpoint.startswith("channels."))
+                who == "moderator"
+                and (
+                    endpoint in ADMIN_ONLY
+                    or endpoint.startswith(("channels.", "orders.", "payments."))
+                )
             ):
                 assert response.status_code == 403, (who, method, path)
             else:
                 # A channel form sent empty is refused: the form says why.
                 forms = ("channels.add", "channels.save")
-                allowed = (200, 302, 422) if endpoint in forms else (200, 302)
+                allowed = (200, 302, 422) if endpoint in forms else (200, 302, 303)
                 assert response.status_code in allowed, (who, method, path)
+
+
+def _an_order():
+    """A cash-on-delivery order placed through the service, for the order pages."""
+    from marketplace.cart import services as carts
+    from marketplace.orders import services as orders
+    from marketplace.orders.models import PaymentMethod
+    from marketplace.shops import places
+
+    buyer, product = make_user(), make_product(name="Mật ong rừng", stock=5)
+    cart = carts.MemberCart(buyer)
+    carts.add(cart, product, 1)
+    province = places.default_province_code()
+    shipping = orders.Shipping("Trần Văn Bình", "0987 654 321", "12 Lý Thường Kiệt", province,
+                               places.communes(province)[0].code)  # fmt: skip
+    record = orders.checkout(buyer, cart, shipping, PaymentMethod.COD, "t" * 20, card_enabled=False)
+    db.session.commit()
+    return record.orders[0]
 
 
 # -- decisions ------------------------------------------------------------------------------
