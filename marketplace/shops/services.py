@@ -59,6 +59,10 @@ class ReasonRequired(ShopError, states.ReasonRequired):
     pass
 
 
+class RevisionConflict(ShopError, revisions.RevisionConflict):
+    pass
+
+
 # The one transition table of shop states.
 ALLOWED: dict[ShopStatus, frozenset[ShopStatus]] = {
     ShopStatus.PENDING: frozenset({ShopStatus.APPROVED, ShopStatus.REJECTED}),
@@ -327,7 +331,13 @@ def update_shop(
         # The newest proposal replaces one still waiting (or withdraws it).
         revisions.supersede(db.session, pending)
         if staged:
-            db.session.add(ShopRevision(shop=shop, author=author, content=proposed))
+            revisions.stage(
+                db.session,
+                ShopRevision(shop=shop, author=author, content=proposed),
+                # Another save of this shop staged its change at the same moment.
+                _("This shop was just saved elsewhere. Reload the page and try again."),
+                error=RevisionConflict,
+            )
     for field, value in cleaned.items():
         setattr(shop, field, value)
     if logo is not None:
