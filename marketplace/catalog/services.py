@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.catalog import ocop
@@ -23,11 +22,12 @@ from marketplace.catalog.models import (
     ProductImage,
     ProductRevision,
     ProductStatus,
-    RevisionStatus,
 )
+from marketplace.core import revisions, states
 from marketplace.core.errors import DomainError
 from marketplace.core.markup import render_markdown
 from marketplace.core.models import utcnow
+from marketplace.core.states import Transitions
 from marketplace.core.text import clean_line, has_visible_text, normalise, slugify
 from marketplace.core.urls import InvalidWebAddress, check_web_url
 from marketplace.extensions import db
@@ -47,7 +47,15 @@ class InvalidProduct(CatalogError):
         self.field = field
 
 
-class InvalidTransition(CatalogError):
+class InvalidTransition(CatalogError, states.InvalidTransition):
+    pass
+
+
+class ReasonRequired(CatalogError, states.ReasonRequired):
+    pass
+
+
+class RevisionConflict(CatalogError, revisions.RevisionConflict):
     pass
 
 
@@ -80,7 +88,21 @@ ALLOWED: dict[ProductStatus, frozenset[ProductStatus]] = {
     ProductStatus.HIDDEN: frozenset({ProductStatus.PUBLISHED, ProductStatus.DELETED}),
     ProductStatus.DELETED: frozenset(),
 }
-_NEEDS_REASON = frozenset({ProductStatus.REJECTED, ProductStatus.HIDDEN})
+TRANSITIONS = Transitions(
+    allowed=ALLOWED,
+    needs_reason=frozenset({ProductStatus.REJECTED, ProductStatus.HIDDEN}),
+    refused=lambda: _("The listing's current state does not allow this change."),
+    reason_required=lambda: _("Give a reason: the seller will see it."),
+    invalid=InvalidTransition,
+    missing_reason=ReasonRequired,
+)
+# What an admin may do with a staged edit.
+REVISIONS = revisions.rules(
+    already_decided=lambda: _("This edit has already been decided."),
+    reason_required=lambda: _("Give a reason: the seller will see it."),
+    invalid=InvalidTransition,
+    missing_reason=ReasonRequired,
+)
 
 
 class UpdateOutcome(enum.StrEnum):
@@ -321,14 +343,13 @@ def update_product(
     if content == _current_content(product):
         db.session.flush()
         return UpdateOutcome.APPLIED
-    try:
-        with db.session.begin_nested():
-            db.session.add(ProductRevision(product=product, author=author, content=content))
-    except IntegrityError as error:
+    revisions.stage(
+        db.session,
+        ProductRevision(product=product, author=author, content=content),
         # Another save of this listing staged its edit at the same moment.
-        raise CatalogError(
-            _("This listing was just saved elsewhere. Reload the page and try again.")
-        ) from error
+        _("This listing was just saved elsewhere. Reload the page and try again."),
+        error=RevisionConflict,
+    )
     return UpdateOutcome.STAGED
 
 
@@ -363,20 +384,11 @@ def set_price_and_stock(product: Product, *, price_vnd: int, stock: int) -> None
 
 
 def pending_revision(product: Product) -> ProductRevision | None:
-    return db.session.scalar(
-        select(ProductRevision).where(
-            ProductRevision.product_id == product.id,
-            ProductRevision.status == RevisionStatus.PENDING,
-        )
-    )
+    return revisions.pending(db.session, ProductRevision.product_id, product.id)
 
 
 def _supersede_pending_revision(product: Product) -> None:
-    revision = pending_revision(product) if product.id is not None else None
-    if revision is not None:
-        revision.status = RevisionStatus.SUPERSEDED
-        revision.decided_at = utcnow()
-        db.session.flush()  # before a new pending edit is inserted (one pending per listing)
+    revisions.supersede(db.session, pending_revision(product))
 
 
 def revision_changes(revision: ProductRevision) -> dict[str, tuple[Any, Any]]:
@@ -391,8 +403,10 @@ def revision_changes(revision: ProductRevision) -> dict[str, tuple[Any, Any]]:
 
 def approve_revision(revision: ProductRevision) -> None:
     """Swap a staged edit into the live listing."""
-    if revision.status != RevisionStatus.PENDING:
-        raise InvalidTransition(_("This edit has already been decided."))
+    revisions.approve(db.session, revision, REVISIONS, _apply_revision)
+
+
+def _apply_revision(revision: ProductRevision) -> None:
     if revision.product.status != ProductStatus.PUBLISHED:
         raise InvalidTransition(_("The listing's current state does not allow this change."))
     content = dict(revision.content)
@@ -406,34 +420,19 @@ def approve_revision(revision: ProductRevision) -> None:
     _apply_content(
         revision.product, fields, [images_by_id[i] for i in image_ids if i in images_by_id]
     )
-    revision.status = RevisionStatus.APPROVED
-    revision.decided_at = utcnow()
-    db.session.flush()
 
 
 def reject_revision(revision: ProductRevision, *, reason: str) -> None:
     """Refuse a staged edit; the live listing stays, and the seller sees why."""
-    if revision.status != RevisionStatus.PENDING:
-        raise InvalidTransition(_("This edit has already been decided."))
-    if not reason.strip():
-        raise CatalogError(_("Give a reason: the seller will see it."))
-    revision.status = RevisionStatus.REJECTED
-    revision.reason = reason.strip()[:500]
-    revision.decided_at = utcnow()
-    db.session.flush()
+    revisions.reject(db.session, revision, REVISIONS, reason=reason)
 
 
 def change_status(
     product: Product, new_status: ProductStatus, *, reason: str | None = None
 ) -> None:
     """Move ``product`` to ``new_status`` if the transition table allows it."""
-    if new_status not in ALLOWED[product.status]:
-        raise InvalidTransition(_("The listing's current state does not allow this change."))
-    reason = (reason or "").strip()
-    if new_status in _NEEDS_REASON and not reason:
-        raise CatalogError(_("Give a reason: the seller will see it."))
+    product.status_reason = TRANSITIONS.check(product.status, new_status, reason)
     product.status = new_status
-    product.status_reason = reason[:500] if new_status in _NEEDS_REASON else None
     if new_status == ProductStatus.PUBLISHED and product.published_at is None:
         product.published_at = utcnow()
     if new_status != ProductStatus.PUBLISHED:

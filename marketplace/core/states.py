@@ -2,7 +2,7 @@
 
 Listings, shops and orders each declare which states may follow which, and which moves
 need a reason the other side will read. Every change of state goes through
-``Transitions.move``, so a move the table does not allow is refused the same way
+``Transitions.check``, so a move the table does not allow is refused the same way
 everywhere, with a message the user can act on.
 """
 

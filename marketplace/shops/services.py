@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
+from marketplace.core import revisions, states
 from marketplace.core.errors import DomainError
-from marketplace.core.models import RevisionStatus, utcnow
+from marketplace.core.models import utcnow
+from marketplace.core.states import Transitions
 from marketplace.core.text import clean_line, has_visible_text, normalise, slugify
 from marketplace.extensions import db
 from marketplace.media.models import Document, Image
@@ -49,7 +51,15 @@ class RulesNotAccepted(ShopError):
     pass
 
 
-class InvalidTransition(ShopError):
+class InvalidTransition(ShopError, states.InvalidTransition):
+    pass
+
+
+class ReasonRequired(ShopError, states.ReasonRequired):
+    pass
+
+
+class RevisionConflict(ShopError, revisions.RevisionConflict):
     pass
 
 
@@ -60,7 +70,21 @@ ALLOWED: dict[ShopStatus, frozenset[ShopStatus]] = {
     ShopStatus.APPROVED: frozenset({ShopStatus.SUSPENDED}),
     ShopStatus.SUSPENDED: frozenset({ShopStatus.APPROVED}),
 }
-_NEEDS_REASON = frozenset({ShopStatus.REJECTED, ShopStatus.SUSPENDED})
+TRANSITIONS = Transitions(
+    allowed=ALLOWED,
+    needs_reason=frozenset({ShopStatus.REJECTED, ShopStatus.SUSPENDED}),
+    refused=lambda: _("The shop's current state does not allow this change."),
+    reason_required=lambda: _("Give a reason: the seller will see it."),
+    invalid=InvalidTransition,
+    missing_reason=ReasonRequired,
+)
+# What an admin may do with a staged change of a live shop's name or legal details.
+REVISIONS = revisions.rules(
+    already_decided=lambda: _("This change has already been decided."),
+    reason_required=lambda: _("Give a reason: the seller will see it."),
+    invalid=InvalidTransition,
+    missing_reason=ReasonRequired,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 3, 80
@@ -265,11 +289,7 @@ def _reviewed_state(shop: Shop) -> dict[str, object]:
 
 
 def pending_shop_revision(shop: Shop) -> ShopRevision | None:
-    return db.session.scalar(
-        select(ShopRevision).where(
-            ShopRevision.shop_id == shop.id, ShopRevision.status == RevisionStatus.PENDING
-        )
-    )
+    return revisions.pending(db.session, ShopRevision.shop_id, shop.id)
 
 
 def latest_shop_revision(shop: Shop) -> ShopRevision | None:
@@ -308,13 +328,16 @@ def update_shop(
         proposed = {**base, **{n: cleaned.pop(n) for n in REVIEWED_FIELDS if n in cleaned}}
         proposed["business_type"] = str(proposed["business_type"])
         staged = proposed != live
-        if pending is not None:
-            # The newest proposal replaces one still waiting (or withdraws it).
-            pending.status = RevisionStatus.SUPERSEDED
-            pending.decided_at = utcnow()
-            db.session.flush()
+        # The newest proposal replaces one still waiting (or withdraws it).
+        revisions.supersede(db.session, pending)
         if staged:
-            db.session.add(ShopRevision(shop=shop, author=author, content=proposed))
+            revisions.stage(
+                db.session,
+                ShopRevision(shop=shop, author=author, content=proposed),
+                # Another save of this shop staged its change at the same moment.
+                _("This shop was just saved elsewhere. Reload the page and try again."),
+                error=RevisionConflict,
+            )
     for field, value in cleaned.items():
         setattr(shop, field, value)
     if logo is not None:
@@ -337,37 +360,24 @@ def shop_revision_changes(revision: ShopRevision) -> dict[str, tuple[object, obj
 
 def approve_shop_revision(revision: ShopRevision) -> None:
     """Swap the staged name and legal details into the live shop."""
-    if revision.status != RevisionStatus.PENDING:
-        raise InvalidTransition(_("This change has already been decided."))
+    revisions.approve(db.session, revision, REVISIONS, _apply_revision)
+
+
+def _apply_revision(revision: ShopRevision) -> None:
     content = dict(revision.content)
     content["business_type"] = BusinessType(content["business_type"])
     for name in REVIEWED_FIELDS:
         setattr(revision.shop, name, content[name])
-    revision.status = RevisionStatus.APPROVED
-    revision.decided_at = utcnow()
-    db.session.flush()
 
 
 def reject_shop_revision(revision: ShopRevision, *, reason: str) -> None:
-    if revision.status != RevisionStatus.PENDING:
-        raise InvalidTransition(_("This change has already been decided."))
-    if not reason.strip():
-        raise ShopError(_("Give a reason: the seller will see it."))
-    revision.status = RevisionStatus.REJECTED
-    revision.reason = reason.strip()[:500]
-    revision.decided_at = utcnow()
-    db.session.flush()
+    revisions.reject(db.session, revision, REVISIONS, reason=reason)
 
 
 def change_status(shop: Shop, new_status: ShopStatus, *, reason: str | None = None) -> None:
     """Move ``shop`` to ``new_status`` if the transition table allows it."""
-    if new_status not in ALLOWED[shop.status]:
-        raise InvalidTransition(_("The shop's current state does not allow this change."))
-    reason = (reason or "").strip()
-    if new_status in _NEEDS_REASON and not reason:
-        raise ShopError(_("Give a reason: the seller will see it."))
+    shop.status_reason = TRANSITIONS.check(shop.status, new_status, reason)
     shop.status = new_status
-    shop.status_reason = reason[:500] if new_status in _NEEDS_REASON else None
     shop.status_changed_at = utcnow()
     db.session.flush()
 
