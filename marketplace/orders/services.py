@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts import services as accounts
@@ -344,6 +344,18 @@ def order_by_number(number: str) -> Order:
     if order is None:
         raise NotFound(_("Order not found."))
     return order
+
+
+def waiting_count(shop: Shop) -> int:
+    """Orders the shop must act on now: to confirm, or to ship."""
+    return (
+        db.session.scalar(
+            select(func.count(Order.id)).where(
+                Order.shop_id == shop.id, Order.status.in_((S.PLACED, S.CONFIRMED))
+            )
+        )
+        or 0
+    )
 
 
 def orders_of_shop(shop: Shop, status: OrderStatus | None = None) -> list[Order]:

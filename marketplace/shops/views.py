@@ -25,6 +25,7 @@ from marketplace.extensions import db
 from marketplace.media import services as media
 from marketplace.media.models import Document, Image
 from marketplace.moderation import services as moderation
+from marketplace.orders import services as orders
 from marketplace.shops import acting, places, services
 from marketplace.shops.forms import SellingForm, ShopForm
 from marketplace.shops.models import BusinessType, Shop
@@ -285,6 +286,7 @@ def dashboard() -> ResponseReturnValue:
         shop_revision=services.latest_shop_revision(shop),
         channels=standing.shop_channels(shop),
         on_channels=standing.listings_on_channels(shop, page.items),
+        orders_waiting=orders.waiting_count(shop),
     )
 
 
