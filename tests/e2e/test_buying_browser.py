@@ -10,11 +10,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask, Response
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from marketplace.core.security import CONTENT_SECURITY_POLICY
 from marketplace.extensions import db
 from marketplace.orders.models import Order, PaymentStatus
 from tests.conftest import make_test_config
@@ -168,28 +166,11 @@ def test_a_visitors_cart_from_two_shops_checked_out_cash_and_shipped_by_both(
     page.screenshot(path=screenshot_dir / "order-360.png", full_page=True)
 
 
-def allow_the_fakes_pay_page(app: Flask, fake: FakeStripe) -> None:
-    """Let forms lead to the fake's hosted page as they may to Stripe's: Chromium applies the
-    CSP's form-action to the redirect after the checkout's POST, and the policy names only
-    https://checkout.stripe.com. The rest of the policy stays as it is."""
-    policy = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self' https://checkout.stripe.com",
-        f"form-action 'self' https://checkout.stripe.com {fake.base_url}",
-    )
-    assert policy != CONTENT_SECURITY_POLICY
-
-    @app.after_request  # runs before the app's own, which only sets the header if unset
-    def widen_form_action(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = policy
-        return response
-
-
 def test_a_card_payment_through_stripe_shows_paid_only_after_the_webhook(
     app, page: Page, live_server, fake_stripe: FakeStripe, monkeypatch, screenshot_dir
 ):
     base = live_server
     fake_stripe.webhook_url = f"{base}/payments/stripe/webhook"
-    allow_the_fakes_pay_page(app, fake_stripe)
     product = make_product(
         shop=make_shop(name="Tôm Khô Rạch Gốc", owner=make_user(email="rach.goc@example.com")),
         name="Tôm khô Rạch Gốc", price_vnd=150_000, stock=5, images=[make_image()],
