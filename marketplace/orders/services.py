@@ -160,6 +160,19 @@ def check_shipping(shipping: Shipping) -> Shipping:
     )
 
 
+def last_shipping(buyer: User) -> Shipping | None:
+    """Where the member's last order went: the checkout form starts from it."""
+    order = db.session.scalar(
+        select(Order).where(Order.buyer_id == buyer.id).order_by(Order.id.desc()).limit(1)
+    )
+    if order is None:
+        return None
+    return Shipping(
+        order.ship_name, order.ship_phone, order.ship_street,
+        order.ship_province_code, order.ship_commune_code,
+    )  # fmt: skip
+
+
 def payment_methods(view: carts.CartView, *, card_enabled: bool) -> list[PaymentMethod]:
     """What this cart can be paid with: cash always, transfer if every shop takes it, card."""
     offered = [PaymentMethod.COD]
@@ -207,6 +220,8 @@ def checkout(
     view = carts.view(cart)
     if view.empty:
         raise OrderError(_("Your cart is empty."))
+    if any(group.shop.owner_id == buyer.id for group in view.groups):
+        raise OrderError(_("You cannot order from your own shop. Remove its products first."))
     if view.problems:
         raise CartNeedsReview(_("Some products in your cart changed. Check them and try again."))
     if method not in payment_methods(view, card_enabled=card_enabled):

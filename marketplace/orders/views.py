@@ -7,6 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace.accounts.models import User
+from marketplace.accounts.services import format_phone
 from marketplace.cart import services as carts
 from marketplace.cart.views import current_cart
 from marketplace.core.errors import NotFound
@@ -17,7 +19,7 @@ from marketplace.orders.forms import ActionForm, CancelForm, CheckoutForm, ShipF
 from marketplace.orders.models import Checkout, Order, OrderStatus, PaymentMethod, PaymentStatus
 from marketplace.payments import gateway
 from marketplace.payments import services as payments
-from marketplace.payments.vietqr import qr_svg, transfer_note, vietqr_payload
+from marketplace.payments.vietqr import BANKS, qr_svg, transfer_note, vietqr_payload
 from marketplace.shops import acting, places
 from marketplace.shops import services as shops
 from marketplace.shops.models import Shop
@@ -33,6 +35,7 @@ def order_labels() -> dict[str, object]:
         "payment_status_label": lambda p: services.PAYMENT_LABELS[PaymentStatus(p)],
         "place_name": _place_name,
         "order_step_label": _step_label,
+        "bank_name": lambda bin_: BANKS.get(bin_ or "", bin_ or ""),
     }
 
 
@@ -63,8 +66,8 @@ def checkout() -> ResponseReturnValue:
         if view.empty:
             return redirect(url_for("cart.show"))
         form.token.data = services.new_checkout_token()
-        form.name.data = form.name.data or user.full_name
-        form.phone.data = form.phone.data or user.phone
+        _fill_address(form, user)
+        form.fill_choices(methods)  # the communes of the province just chosen
         form.payment_method.data = PaymentMethod.COD.value
         return render_template("orders/checkout.html", form=form, cart=view)
     if "refresh_places" in request.form:
@@ -116,6 +119,16 @@ def checkout() -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("orders.mine", checkout=record.id)), 303
+
+
+def _fill_address(form: CheckoutForm, user: User) -> None:
+    """Start from the address of the member's last order, else their name and phone."""
+    last = services.last_shipping(user)
+    form.name.data = last.name if last else user.full_name
+    form.phone.data = format_phone(last.phone if last else user.phone)
+    form.street.data = last.street if last else ""
+    form.province_code.data = last.province_code if last else places.default_province_code()
+    form.commune_code.data = last.commune_code if last else 0
 
 
 def _to_card_payment(checkout_id: int) -> ResponseReturnValue:
