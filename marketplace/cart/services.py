@@ -19,7 +19,9 @@ from sqlalchemy import delete, select
 from marketplace.accounts.models import User
 from marketplace.cart.models import CartItem
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core.database import dialect_insert
 from marketplace.core.errors import DomainError
+from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 
@@ -63,23 +65,20 @@ class MemberCart(Cart):
         return {product_id: (quantity, price) for product_id, quantity, price in rows}
 
     def put(self, product_id: int, quantity: int, price_seen_vnd: int) -> None:
-        item = db.session.scalar(
-            select(CartItem).where(
-                CartItem.user_id == self.user.id, CartItem.product_id == product_id
+        # One statement, so two tabs adding the same listing at once cannot collide.
+        insert = dialect_insert(db.session)(CartItem).values(
+            user_id=self.user.id,
+            product_id=product_id,
+            quantity=quantity,
+            price_seen_vnd=price_seen_vnd,
+            added_at=utcnow(),
+        )
+        db.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id", "product_id"],
+                set_={"quantity": quantity, "price_seen_vnd": price_seen_vnd},
             )
         )
-        if item is None:
-            db.session.add(
-                CartItem(
-                    user_id=self.user.id,
-                    product_id=product_id,
-                    quantity=quantity,
-                    price_seen_vnd=price_seen_vnd,
-                )
-            )
-        else:
-            item.quantity, item.price_seen_vnd = quantity, price_seen_vnd
-        db.session.flush()
 
     def remove(self, product_ids: list[int]) -> None:
         if product_ids:
