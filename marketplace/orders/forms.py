@@ -44,6 +44,10 @@ class CancelForm(Form):
     )
 
 
+class BuyerCancelForm(Form):
+    reason = StringField(_l("Why? (optional)"), validators=[Optional(), max_length(500)])
+
+
 class ShipForm(Form):
     carrier = StringField(_l("Carrier"), validators=[required(), max_length(60)])
     tracking_number = StringField(_l("Tracking number"), validators=[required(), max_length(60)])

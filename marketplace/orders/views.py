@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,10 +15,10 @@ from marketplace.accounts.services import format_phone
 from marketplace.cart import services as carts
 from marketplace.cart.views import current_cart
 from marketplace.core.errors import NotFound
-from marketplace.core.forms import form_problem
+from marketplace.core.forms import Form, form_problem
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.forms import ActionForm, CancelForm, CheckoutForm, ShipForm
+from marketplace.orders.forms import ActionForm, BuyerCancelForm, CancelForm, CheckoutForm, ShipForm
 from marketplace.orders.models import Checkout, Order, OrderStatus, PaymentMethod, PaymentStatus
 from marketplace.payments import gateway
 from marketplace.payments import services as payments
@@ -161,38 +164,58 @@ def mine() -> ResponseReturnValue:
     return render_template("orders/mine.html", orders=orders, just_checked_out=just)
 
 
-@bp.get("/account/orders/<number>")
-@login_required
-def mine_detail(number: str) -> ResponseReturnValue:
-    order = _buyer_order(number)
+def _order_page(order: Order, *, seen_by: str) -> str:
+    """The order page as the buyer, the seller or an admin sees it (their buttons only)."""
     return render_template(
         "orders/order.html",
         order=order,
-        as_seller=False,
-        qr=_transfer_qr(order),
-        payment=payments.payment_of(order.checkout),
-        cancel_form=CancelForm(),
-        action_form=ActionForm(),
+        as_seller=seen_by == "seller",
+        as_admin=seen_by == "admin",
+        qr=_transfer_qr(order) if seen_by == "buyer" else None,
+        payment=payments.payment_of(order.checkout) if seen_by != "seller" else None,
     )
+
+
+def _step(
+    order: Order, form: Form, action: Callable[[], object], *, back: str, done: str
+) -> ResponseReturnValue:
+    """Validate ``form``, run ``action`` (a service call), commit, tell, go back to the order."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors or not form.csrf_token.data:
+            abort(400)
+        flash(form_problem(form), "error")
+    else:
+        try:
+            action()
+        except services.OrderError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+    return redirect(url_for(back, number=order.number)), 303
+
+
+@bp.get("/account/orders/<number>")
+@login_required
+def mine_detail(number: str) -> ResponseReturnValue:
+    return _order_page(_buyer_order(number), seen_by="buyer")
 
 
 @bp.post("/account/orders/<number>/cancel")
 @login_required
 def mine_cancel(number: str) -> ResponseReturnValue:
     order = _buyer_order(number)
-    form = CancelForm()
-    reason = form.reason.data or "" if form.validate_on_submit() else ""
-    if not form.csrf_token.data or form.csrf_token.errors:
-        abort(400)
-    try:
-        services.cancel_by_buyer(order, by=current_user._get_current_object(), reason=reason)
-    except services.OrderError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Order %(number)s was cancelled.", number=order.number), "success")
-    return redirect(url_for("orders.mine_detail", number=order.number)), 303
+    form = BuyerCancelForm()
+    return _step(
+        order,
+        form,
+        lambda: services.cancel_by_buyer(
+            order, by=current_user._get_current_object(), reason=form.reason.data or ""
+        ),
+        back="orders.mine_detail",
+        done=_("Order %(number)s was cancelled.", number=order.number),
+    )
 
 
 @bp.post("/account/orders/<number>/pay")
@@ -269,57 +292,49 @@ def shop_orders() -> ResponseReturnValue:
 @bp.get("/seller/orders/<number>")
 @login_required
 def shop_order(number: str) -> ResponseReturnValue:
-    order = _shop_order(number)
-    return render_template(
-        "orders/order.html",
-        order=order,
-        as_seller=True,
-        qr=None,
-        payment=None,
-        cancel_form=CancelForm(),
-        ship_form=ShipForm(),
-        action_form=ActionForm(),
-    )
+    return _order_page(_shop_order(number), seen_by="seller")
 
 
-_SELLER_STEPS = {
-    "confirm": lambda order, by, form: services.confirm(order, by=by),
-    "deliver": lambda order, by, form: services.deliver(order, by=by),
-    "collect": lambda order, by, form: services.collect_cash(order, by=by),
-    "received": lambda order, by, form: services.mark_transfer_received(order, by=by),
+# Each step: the form it comes with, and the service call it makes.
+_STEPS: dict[str, tuple[type[Form], Callable[[Order, User, Any], object]]] = {
+    "confirm": (ActionForm, lambda order, by, form: services.confirm(order, by=by)),
+    "ship": (
+        ShipForm,
+        lambda order, by, form: services.ship(
+            order, by=by, carrier=form.carrier.data, tracking_number=form.tracking_number.data
+        ),
+    ),
+    "deliver": (ActionForm, lambda order, by, form: services.deliver(order, by=by)),
+    "collect": (ActionForm, lambda order, by, form: services.collect_cash(order, by=by)),
+    "received": (ActionForm, lambda order, by, form: services.mark_transfer_received(order, by=by)),
+    "cancel": (
+        CancelForm,
+        lambda order, by, form: services.cancel(order, by=by, reason=form.reason.data),
+    ),
 }
+ADMIN_STEPS = frozenset({"received", "cancel"})
+
+
+def _run(order: Order, step: str, back: str) -> ResponseReturnValue:
+    form_class, call = _STEPS[step]
+    form = form_class()
+    by = current_user._get_current_object()
+    return _step(
+        order,
+        form,
+        lambda: call(order, by, form),
+        back=back,
+        done=_("Order %(number)s updated.", number=order.number),
+    )
 
 
 @bp.post("/seller/orders/<number>/<step>")
 @login_required
 def shop_order_step(number: str, step: str) -> ResponseReturnValue:
     order = _shop_order(number)
-    by = current_user._get_current_object()
-    forms = {"ship": ShipForm, "cancel": CancelForm}
-    form = forms.get(step, ActionForm)()
-    if step not in _SELLER_STEPS and step not in forms:
+    if step not in _STEPS:
         abort(404)
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(form_problem(form), "error")
-        return redirect(url_for("orders.shop_order", number=order.number)), 303
-    try:
-        if step == "ship":
-            services.ship(
-                order, by=by, carrier=form.carrier.data, tracking_number=form.tracking_number.data
-            )
-        elif step == "cancel":
-            services.cancel(order, by=by, reason=form.reason.data)
-        else:
-            _SELLER_STEPS[step](order, by, form)
-    except services.OrderError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Order %(number)s updated.", number=order.number), "success")
-    return redirect(url_for("orders.shop_order", number=order.number)), 303
+    return _run(order, step, "orders.shop_order")
 
 
 # -- the back office ---------------------------------------------------------------------------
@@ -352,48 +367,21 @@ def admin_orders() -> ResponseReturnValue:
 @login_required
 def admin_order(number: str) -> ResponseReturnValue:
     _staff()
-    try:
-        order = services.order_by_number(number[:20])
-    except NotFound:
-        abort(404)
-    return render_template(
-        "orders/order.html",
-        order=order,
-        as_seller=False,
-        as_admin=True,
-        qr=None,
-        payment=payments.payment_of(order.checkout),
-        cancel_form=CancelForm(),
-        action_form=ActionForm(),
-    )
+    return _order_page(_any_order(number), seen_by="admin")
 
 
 @bp.post("/admin/orders/<number>/<step>")
 @login_required
 def admin_order_step(number: str, step: str) -> ResponseReturnValue:
     _staff()
+    order = _any_order(number)
+    if step not in ADMIN_STEPS:
+        abort(404)
+    return _run(order, step, "orders.admin_order")
+
+
+def _any_order(number: str) -> Order:
     try:
-        order = services.order_by_number(number[:20])
+        return services.order_by_number(number[:20])
     except NotFound:
         abort(404)
-    if step not in ("received", "cancel"):
-        abort(404)
-    form = CancelForm() if step == "cancel" else ActionForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        flash(form_problem(form), "error")
-        return redirect(url_for("orders.admin_order", number=order.number)), 303
-    by = current_user._get_current_object()
-    try:
-        if step == "cancel":
-            services.cancel(order, by=by, reason=form.reason.data)
-        else:
-            services.mark_transfer_received(order, by=by)
-    except services.OrderError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Order %(number)s updated.", number=order.number), "success")
-    return redirect(url_for("orders.admin_order", number=order.number)), 303
