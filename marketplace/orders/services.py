@@ -466,7 +466,9 @@ def collect_cash(order: Order, *, by: User) -> Order:
         raise OrderError(_("Only cash-on-delivery orders are collected."))
     if order.status not in (S.SHIPPED, S.DELIVERED):
         raise OrderError(_("Cash is collected when the parcel is handed over."))
-    return mark_paid(order, by=by, step="collected")
+    order = mark_paid(order, by=by, step="collected")
+    _notify(order, _("Payment for order %(number)s was collected. Thank you!", number=order.number))
+    return order
 
 
 def mark_transfer_received(order: Order, *, by: User) -> Order:
