@@ -47,7 +47,10 @@ def seller_and_product(app):
     return seller, make_product(shop=shop, stock=5, price_vnd=100_000)
 
 
-def test_the_seller_confirms_ships_delivers_and_collects_cash(app, client, seller_and_product):
+def test_the_seller_confirms_ships_delivers_and_collects_cash(
+    app, client, seller_and_product, caplog
+):
+    caplog.set_level("INFO", logger="marketplace.core.mail")
     seller, product = seller_and_product
     shopper = make_user()
     log_in(client, shopper)
@@ -72,6 +75,9 @@ def test_the_seller_confirms_ships_delivers_and_collects_cash(app, client, selle
     assert steps == ["placed", "confirmed", "shipped", "delivered", "collected"]
     page = client.get(f"/account/orders/{order.number}").get_data(as_text=True)
     assert "EB123456789VN" in page
+    # A mail to each side at every step: placed, confirmed, shipped, delivered, collected.
+    assert len(_mails(caplog, shopper.email)) == 5
+    assert len(_mails(caplog, seller.email)) == 5
 
 
 def test_an_illegal_step_is_refused_with_a_message_and_changes_nothing(
