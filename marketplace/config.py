@@ -63,7 +63,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS") or 10),
         # A card order not paid within this time is cancelled and its stock released;
         # Stripe's sessions last at least 30 minutes.
-        "CARD_PAYMENT_MINUTES": max(31, _env_int("CARD_PAYMENT_MINUTES", 60)),
+        "CARD_PAYMENT_MINUTES": min(max(31, _env_int("CARD_PAYMENT_MINUTES", 60)), 23 * 60),
         # An order the shop has not confirmed within this time is cancelled.
         "ORDER_CONFIRM_HOURS": _env_int("ORDER_CONFIRM_HOURS", 24),
         # Tax a platform that collects payment withholds (Decree 117/2025), on goods.

@@ -14,7 +14,7 @@ from marketplace.core.ratelimit import RateLimitEntry
 from marketplace.media.models import Document, Image
 from marketplace.moderation.models import AuditEntry, Report
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderLine
-from marketplace.payments.models import CardPayment, LedgerEntry, Payout, StripeEvent
+from marketplace.payments.models import CardPayment, CardRefund, LedgerEntry, Payout, StripeEvent
 from marketplace.shops.models import Shop, ShopRevision
 from marketplace.sync.models import (
     Channel,
@@ -28,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "CacheGeneration",
     "CardPayment",
+    "CardRefund",
     "CartItem",
     "Category",
     "Channel",

@@ -72,8 +72,9 @@ user_logged_in.connect(_merge_at_login)
 
 def _same_site_origin() -> None:
     # Adding to the cart is exempt from the CSRF token, because cached public pages carry
-    # the button to every visitor; a cross-site form is refused by its Origin instead
-    # (browsers send it on every POST), and SameSite=Lax keeps the cookies off it anyway.
+    # the button to every visitor. What protects it is SameSite=Lax: a cross-site POST
+    # comes without the session and remember cookies, so it can only fill a fresh,
+    # empty visitor's cart. A foreign Origin is refused too, as a second fence.
     origin = request.headers.get("Origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.host:
         abort(403)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, request
 from sqlalchemy import event
@@ -62,6 +62,19 @@ def dialect_insert(session: Session) -> Callable[..., Any]:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert
     return sqlite_insert
+
+
+M = TypeVar("M")
+
+
+def lock_row(session: Session, obj: M) -> M:
+    """Re-read ``obj`` under its row lock (PostgreSQL; SQLite's writers are serialised).
+
+    Check a state after this, not before: the row may have changed while we waited.
+    """
+    locked = session.get(type(obj), obj.id, with_for_update=True, populate_existing=True)  # type: ignore[attr-defined]
+    assert locked is not None
+    return locked
 
 
 def begin_write_transaction() -> None:

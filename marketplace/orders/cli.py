@@ -41,10 +41,14 @@ def expire_command() -> None:
                 and gateway.enabled()
             ):
                 # Commits before its network call, then writes again: see its docstring.
-                if payments.settle_expired_card_order(order) == "paid":
-                    paid += 1
-                db.session.commit()
-                continue
+                outcome = payments.settle_expired_card_order(order)
+                if outcome != "no session":
+                    db.session.commit()
+                    paid += outcome == "paid"
+                    cancelled += outcome == "expired"
+                    continue
+                # Its payment page never opened (still in our write transaction): nothing
+                # to close at Stripe, so it is cancelled like any other.
             if order is not None and services.expire(order):
                 cancelled += 1
             db.session.commit()

@@ -26,6 +26,7 @@ from marketplace.accounts.models import User
 from marketplace.cart import services as carts
 from marketplace.catalog import stock
 from marketplace.core import states
+from marketplace.core.database import lock_row
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
@@ -383,17 +384,24 @@ def orders_of_shop(shop: Shop, status: OrderStatus | None = None) -> list[Order]
 # -- steps -----------------------------------------------------------------------------------
 
 
-def _lock(order: Order) -> Order:
-    """Re-read the order under its row lock (PostgreSQL; SQLite's writers are serialised)."""
-    locked = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
-    assert locked is not None
-    return locked
+def lock(order: Order) -> Order:
+    """The order re-read under its row lock: check its state after this, not before."""
+    return lock_row(db.session, order)
 
 
 def _move(
-    order: Order, target: OrderStatus, *, actor: User | None, reason: str | None = None
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: User | None,
+    reason: str | None = None,
+    only_from: frozenset[OrderStatus] | None = None,
 ) -> Order:
-    order = _lock(order)
+    order = lock(order)
+    if only_from is not None and order.status not in only_from:
+        raise InvalidTransition(
+            _("The shop has already confirmed this order; contact the shop to cancel it.")
+        )
     reason = TRANSITIONS.check(order.status, target, reason)
     order.status = target
     if reason is not None:
@@ -449,7 +457,7 @@ def deliver(order: Order, *, by: User | None) -> Order:
 
 def mark_paid(order: Order, *, by: User | None, step: str = "paid") -> Order:
     """Money for the order arrived (cash collected, transfer received, card confirmed)."""
-    order = _lock(order)
+    order = lock(order)
     if order.payment_status != PaymentStatus.UNPAID:
         raise OrderError(_("This order is already marked paid."))
     if order.status == S.CANCELLED:
@@ -480,9 +488,16 @@ def mark_transfer_received(order: Order, *, by: User) -> Order:
     return order
 
 
-def cancel(order: Order, *, by: User | None, reason: str, notify_shop: bool = True) -> Order:
+def cancel(
+    order: Order,
+    *,
+    by: User | None,
+    reason: str,
+    notify_shop: bool = True,
+    only_from: frozenset[OrderStatus] | None = None,
+) -> Order:
     """Cancel the order and put its stock back (once, whoever cancels)."""
-    order = _move(order, S.CANCELLED, actor=by, reason=reason)
+    order = _move(order, S.CANCELLED, actor=by, reason=reason, only_from=only_from)
     order.cancelled_at = utcnow()
     order.confirm_by = order.pay_by = None
     release_stock(order)
@@ -490,15 +505,20 @@ def cancel(order: Order, *, by: User | None, reason: str, notify_shop: bool = Tr
         from marketplace.payments import services as payments
 
         payments.refund_order(order)
-    _notify(
-        order,
-        _(
-            "Your order %(number)s was cancelled: %(reason)s",
-            number=order.number,
-            reason=order.cancel_reason,
-        ),
-        shop_too=notify_shop,
+    text = _(
+        "Your order %(number)s was cancelled: %(reason)s",
+        number=order.number,
+        reason=order.cancel_reason,
     )
+    if order.payment_method == PaymentMethod.VIETQR and order.payment_status == PaymentStatus.PAID:
+        # The transfer went to the shop's own account: only the shop can send it back.
+        owed = _(
+            "The shop must send your transfer of %(amount)s back.",
+            amount=format_vnd(order.total_vnd),
+        )
+        order.events[-1].note = f"{order.events[-1].note} · {owed}"
+        text = f"{text}\n{owed}"
+    _notify(order, text, shop_too=notify_shop)
     db.session.flush()
     return order
 
@@ -507,11 +527,12 @@ def cancel_by_buyer(order: Order, *, by: User, reason: str) -> Order:
     """The shopper changes their mind before the shop confirms."""
     if order.buyer_id != by.id:
         raise NotFound(_("Order not found."))
-    if order.status not in (S.AWAITING_PAYMENT, S.PLACED):
-        raise InvalidTransition(
-            _("The shop has already confirmed this order; contact the shop to cancel it.")
-        )
-    return cancel(order, by=by, reason=reason or _("Cancelled by the shopper"))
+    return cancel(
+        order,
+        by=by,
+        reason=reason or _("Cancelled by the shopper"),
+        only_from=frozenset({S.AWAITING_PAYMENT, S.PLACED}),  # checked under the lock
+    )
 
 
 def release_stock(order: Order) -> None:
@@ -522,7 +543,7 @@ def release_stock(order: Order) -> None:
 
 def card_paid(order: Order) -> Order:
     """Stripe confirmed the card payment: the order goes to the seller."""
-    order = _lock(order)
+    order = lock(order)
     if order.payment_status != PaymentStatus.UNPAID:
         return order  # told twice
     if order.status == S.CANCELLED:
@@ -562,7 +583,7 @@ def due_for_expiry(now: datetime | None = None, limit: int = 500) -> list[int]:
 def expire(order: Order, now: datetime | None = None) -> bool:
     """Cancel ``order`` if it is still past its deadline once locked; return True if so."""
     now = now or utcnow()
-    order = _lock(order)
+    order = lock(order)
     if order.status == S.PLACED and order.confirm_by is not None and order.confirm_by < now:
         cancel(order, by=None, reason=_("The shop did not confirm the order within a day."))
         return True

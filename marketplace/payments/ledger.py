@@ -81,30 +81,37 @@ def record_delivery(order: Order) -> None:
 
 
 def record_refund(order: Order, refunded_total_vnd: int) -> None:
-    """A refund after delivery comes off what the shop is owed (once per amount reached)."""
-    sale = db.session.scalar(
-        select(LedgerEntry.id).where(
-            LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.SALE
-        )
-    )
-    if sale is None:
+    """A refund after delivery comes off what the shop is owed, and so does the tax.
+
+    Each entry is keyed by the refunded total it brings the order to, so applying the
+    same total again writes nothing. The tax withheld follows the share of the order the
+    shop keeps: a fully refunded order ends with no tax withheld at all.
+    """
+    if not _sum(order, LedgerKind.SALE):
         return  # not delivered: nothing was owed yet, so nothing to take back
-    already = -(
-        db.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0)).where(
-                LedgerEntry.order_id == order.id, LedgerEntry.kind == LedgerKind.REFUND
-            )
-        )
-        or 0
-    )
+    already = -_sum(order, LedgerKind.REFUND)
+    key = f"order:{order.id}:{refunded_total_vnd}"
     if refunded_total_vnd > already:
-        _write(
-            order.shop_id,
-            LedgerKind.REFUND,
-            -(refunded_total_vnd - already),
-            f"refund:order:{order.id}:{refunded_total_vnd}",
-            order_id=order.id,
+        _write(order.shop_id, LedgerKind.REFUND, -(refunded_total_vnd - already),
+               f"refund:{key}", order_id=order.id)  # fmt: skip
+    shop = db.session.get(Shop, order.shop_id)
+    assert shop is not None
+    kept = max(order.total_vnd - refunded_total_vnd, 0)
+    kept_goods = order.goods_vnd * kept // order.total_vnd if order.total_vnd else 0
+    vat_due, pit_due = withheld_tax(shop, kept_goods)
+    for kind, due in ((LedgerKind.VAT, vat_due), (LedgerKind.PIT, pit_due)):
+        withheld = -_sum(order, kind)
+        if withheld > due:
+            _write(order.shop_id, kind, withheld - due, f"{kind}-back:{key}", order_id=order.id)
+
+
+def _sum(order: Order, kind: LedgerKind) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_vnd), 0)).where(
+            LedgerEntry.order_id == order.id, LedgerEntry.kind == kind
         )
+    )
+    return int(total or 0)
 
 
 def balance(shop: Shop) -> int:

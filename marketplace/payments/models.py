@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import UTCDateTime, text_enum, utcnow
@@ -33,14 +33,36 @@ class CardPayment(db.Model):
     session_url: Mapped[str | None] = mapped_column(String(2000))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     amount_vnd: Mapped[int]
+    # Stripe's cumulative refunded amount (the largest seen), and the part of it no refund
+    # of ours asked for (made in Stripe's dashboard), already shared out over the orders.
     refunded_vnd: Mapped[int] = mapped_column(default=0, server_default="0")
+    unattributed_vnd: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[CardPaymentStatus] = mapped_column(
         text_enum(CardPaymentStatus), default=CardPaymentStatus.STARTING
     )
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # What the session asks Stripe for, fixed at the first try so a retry sends the very
+    # same request (Stripe refuses a reused idempotency key with other parameters).
+    order_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     checkout: Mapped[Checkout] = relationship()
+
+
+class CardRefund(db.Model):
+    """Money asked back from Stripe for one order; sent once, from the outbox."""
+
+    __tablename__ = "card_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("card_payments.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_vnd: Mapped[int]
+    # Set once Stripe took the refund: it then counts on the order.
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StripeEvent(db.Model):

@@ -10,16 +10,17 @@ are asked of Stripe from the outbox's ``payments`` topic, after the cancellation
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from marketplace.core import outbox
-from marketplace.core.database import begin_write_transaction
+from marketplace.core.database import begin_write_transaction, lock_row
 from marketplace.core.errors import DomainError
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
@@ -28,7 +29,7 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentStatus
 from marketplace.payments import gateway, ledger
-from marketplace.payments.models import CardPayment, CardPaymentStatus, StripeEvent
+from marketplace.payments.models import CardPayment, CardPaymentStatus, CardRefund, StripeEvent
 
 log = logging.getLogger(__name__)
 TOPIC = "payments"
@@ -59,51 +60,74 @@ def prepare_card_payment(record: Checkout) -> CardPayment:
 def open_session(payment: CardPayment, *, success_url: str, cancel_url: str) -> str:
     """Return the Stripe page where the shopper pays, creating the session if needed.
 
-    Called outside any transaction that matters: the call waits on the network. The same
-    idempotency key is sent on every try, so a lost answer never makes a second session.
+    Commits the caller's transaction first: no database lock is held while Stripe is
+    asked (SQLite's writers would queue behind the call). The orders, amounts and expiry
+    asked for are fixed at the first try and the same idempotency key is sent every time,
+    so a retry is the very same request and a lost answer never makes a second session.
     """
     if payment.session_url and payment.status == CardPaymentStatus.OPEN:
         return payment.session_url
     if payment.status not in (CardPaymentStatus.STARTING, CardPaymentStatus.OPEN):
         raise PaymentError(_("This payment can no longer be made."))
     record = payment.checkout
-    orders_ = [order for order in record.orders if order.status == OrderStatus.AWAITING_PAYMENT]
-    if not orders_:
-        raise PaymentError(_("This payment can no longer be made."))
+    awaiting = {o.id for o in record.orders if o.status == OrderStatus.AWAITING_PAYMENT}
+    if payment.session_id is None and not set(payment.order_ids or []) <= awaiting:
+        # An order was cancelled before any session opened: ask for the rest only, as a
+        # new request under a new key (a session made by a lost first try is never shown).
+        payment.order_ids = []
+        payment.idempotency_key = f"checkout-{record.id}-{secrets.token_hex(8)}"
+    if not payment.order_ids:
+        covered = [o for o in record.orders if o.status == OrderStatus.AWAITING_PAYMENT]
+        if not covered:
+            raise PaymentError(_("This payment can no longer be made."))
+        deadline = min(o.pay_by for o in covered if o.pay_by is not None)
+        # Stripe wants 30 minutes to 24 hours; our own deadline follows a little later.
+        now = utcnow()
+        payment.expires_at = min(
+            max(deadline, now + timedelta(minutes=31)), now + timedelta(hours=23)
+        )
+        payment.order_ids = [o.id for o in covered]
+        payment.amount_vnd = sum(o.total_vnd for o in covered)
+    covered = [o for o in record.orders if o.id in payment.order_ids]
     lines = [
         gateway.SessionLine(line.product_name, line.unit_price_vnd, line.quantity)
-        for order in orders_
+        for order in covered
         for line in order.lines
     ]
     lines += [
-        gateway.SessionLine(
-            _("Shipping %(number)s", number=order.number), order.shipping_fee_vnd, 1
-        )
-        for order in orders_
-        if order.shipping_fee_vnd
+        gateway.SessionLine(_("Shipping %(number)s", number=o.number), o.shipping_fee_vnd, 1)
+        for o in covered
+        if o.shipping_fee_vnd
     ]
-    deadline = min(order.pay_by for order in orders_ if order.pay_by is not None)
+    request = dict(
+        lines=lines,
+        reference=str(record.id),
+        metadata={"checkout_id": str(record.id), "orders": ",".join(o.number for o in covered)},
+        success_url=success_url,
+        cancel_url=cancel_url,
+        expires_at=payment.expires_at,
+        idempotency_key=payment.idempotency_key,
+        email=covered[0].buyer.email,
+    )
+    payment_id, checkout_id = payment.id, record.id
+    db.session.commit()
     try:
-        state = gateway.create_session(
-            lines=lines,
-            reference=str(record.id),
-            metadata={"checkout_id": str(record.id), "orders": ",".join(o.number for o in orders_)},
-            success_url=success_url,
-            cancel_url=cancel_url,
-            # Stripe wants at least 30 minutes; our own deadline follows a little later.
-            expires_at=max(deadline, utcnow() + timedelta(minutes=31)),
-            idempotency_key=payment.idempotency_key,
-            email=record.orders[0].buyer.email if record.orders else None,
-        )
+        state = gateway.create_session(**request)  # type: ignore[arg-type]
     except gateway.GatewayError as error:
-        payment.last_error = str(error)[:500]
+        begin_write_transaction()
+        db.session.get(CardPayment, payment_id).last_error = str(error)[:500]  # type: ignore[union-attr]
         db.session.commit()
-        log.warning("could not open a Stripe session for checkout %s: %s", record.id, error)
+        log.warning("could not open a Stripe session for checkout %s: %s", checkout_id, error)
         raise PaymentError(
             _("The card payment page could not be opened. Please try again in a moment.")
         ) from error
-    payment.session_id, payment.session_url = state.id, state.url
-    payment.status, payment.last_error = CardPaymentStatus.OPEN, None
+    begin_write_transaction()
+    payment = db.session.get(CardPayment, payment_id)  # type: ignore[assignment]
+    if payment.session_id is None:
+        payment.session_id, payment.session_url = state.id, state.url
+    if payment.status == CardPaymentStatus.STARTING:
+        payment.status = CardPaymentStatus.OPEN
+    payment.last_error = None
     db.session.commit()
     return state.url or success_url
 
@@ -156,9 +180,7 @@ def _payment_by_session(obj: dict[str, Any]) -> CardPayment | None:
 
 
 def _lock(payment: CardPayment) -> CardPayment:
-    locked = db.session.get(CardPayment, payment.id, with_for_update=True, populate_existing=True)
-    assert locked is not None
-    return locked
+    return lock_row(db.session, payment)
 
 
 def _on_completed(obj: dict[str, Any]) -> str:
@@ -178,10 +200,10 @@ def mark_session_paid(payment: CardPayment, payment_intent: str | None) -> str:
         return "already paid"
     payment.status = CardPaymentStatus.PAID
     payment.payment_intent_id = payment_intent
-    for order in payment.checkout.orders:
+    for order in _covered(payment):
         order = orders.card_paid(order)
         if order.status == OrderStatus.CANCELLED:
-            # We gave up on it before the money came: it goes back.
+            # Given up on (cancelled, or expired) before the money came: it goes back.
             _refund_paid_cancelled(order)
     if payment_intent:
         early = db.session.scalar(
@@ -193,6 +215,11 @@ def mark_session_paid(payment: CardPayment, payment_intent: str | None) -> str:
             _apply_refunded(payment, int(early))
     db.session.flush()
     return "paid"
+
+
+def _covered(payment: CardPayment) -> list[Order]:
+    """The orders the session asked money for (not those cancelled before it opened)."""
+    return [order for order in payment.checkout.orders if order.id in (payment.order_ids or [])]
 
 
 def _refund_paid_cancelled(order: Order) -> None:
@@ -215,7 +242,7 @@ def mark_session_expired(payment: CardPayment) -> str:
     if payment.status in (CardPaymentStatus.PAID, CardPaymentStatus.EXPIRED):
         return "nothing to do"
     payment.status = CardPaymentStatus.EXPIRED
-    for order in payment.checkout.orders:
+    for order in payment.checkout.orders:  # those the session never covered as well
         if order.status == OrderStatus.AWAITING_PAYMENT:
             orders.cancel(
                 order,
@@ -242,38 +269,53 @@ def _on_refunded(obj: dict[str, Any]) -> str:
 
 
 def _apply_refunded(payment: CardPayment, refunded_total: int) -> None:
-    """Bring the orders' refunded amounts up to Stripe's cumulative total for the payment."""
+    """Bring the payment up to Stripe's cumulative refunded total.
+
+    Refunds we asked for count on their own order when Stripe takes them (``_send_refund``);
+    only what nobody here asked for (a refund made in Stripe's dashboard) is shared out
+    over the orders, oldest first. Stripe's totals only grow, so a repeated or older event
+    changes nothing.
+    """
     refunded_total = min(refunded_total, payment.amount_vnd)
-    delta = refunded_total - payment.refunded_vnd
-    if delta <= 0:
-        return  # told before, or an older event after a newer one
+    if refunded_total <= payment.refunded_vnd:
+        return
     payment.refunded_vnd = refunded_total
-    # Cancelled orders are what refunds are for; the rest, oldest first.
-    ordered = sorted(
-        payment.checkout.orders, key=lambda o: (o.status != OrderStatus.CANCELLED, o.id)
+    asked = db.session.scalar(
+        select(func.coalesce(func.sum(CardRefund.amount_vnd), 0)).where(
+            CardRefund.payment_id == payment.id
+        )
     )
-    for order in ordered:
+    unattributed = max(0, refunded_total - int(asked or 0))
+    delta = unattributed - payment.unattributed_vnd
+    if delta <= 0:
+        return
+    payment.unattributed_vnd = unattributed
+    for order in _covered(payment):
         if delta <= 0:
             break
         part = min(delta, order.total_vnd - order.refunded_vnd)
-        if part <= 0:
-            continue
-        delta -= part
-        order.refunded_vnd += part
-        if order.refunded_vnd == order.total_vnd:
-            order.payment_status = PaymentStatus.REFUNDED
-        order.events.append(OrderEvent(step="refunded", note=format_vnd(part)))
-        ledger.record_refund(order, order.refunded_vnd)
-        queue_mail(
-            order.buyer.email,
-            _("Order %(number)s: refund", number=order.number),
-            _(
-                "%(amount)s of order %(number)s went back to your card.",
-                amount=format_vnd(part),
-                number=order.number,
-            ),
-        )
+        if part > 0:
+            delta -= part
+            _count_refund(order, part)
     db.session.flush()
+
+
+def _count_refund(order: Order, amount: int) -> None:
+    """``amount`` went back to the shopper's card for ``order``."""
+    order.refunded_vnd += amount
+    if order.refunded_vnd >= order.total_vnd:
+        order.payment_status = PaymentStatus.REFUNDED
+    order.events.append(OrderEvent(step="refunded", note=format_vnd(amount)))
+    ledger.record_refund(order, order.refunded_vnd)
+    queue_mail(
+        order.buyer.email,
+        _("Order %(number)s: refund", number=order.number),
+        _(
+            "%(amount)s of order %(number)s went back to your card.",
+            amount=format_vnd(amount),
+            number=order.number,
+        ),
+    )
 
 
 _HANDLERS = {
@@ -289,25 +331,42 @@ _HANDLERS = {
 
 def refund_order(order: Order) -> None:
     """Ask Stripe to give a cancelled card order's money back, once this transaction commits."""
-    outbox.enqueue(TOPIC, f"refund:{order.id}", {"order_id": order.id})
+    payment = payment_of(order.checkout)
+    if payment is None:
+        return
+    asked = db.session.scalar(
+        select(func.coalesce(func.sum(CardRefund.amount_vnd), 0)).where(
+            CardRefund.order_id == order.id, CardRefund.stripe_refund_id.is_(None)
+        )
+    )
+    amount = order.total_vnd - order.refunded_vnd - int(asked or 0)
+    if amount <= 0:
+        return
+    refund = CardRefund(payment_id=payment.id, order_id=order.id, amount_vnd=amount)
+    db.session.add(refund)
+    db.session.flush()
+    outbox.enqueue(TOPIC, f"refund:{refund.id}", {"refund_id": refund.id})
 
 
 def _send_refund(message: outbox.Message) -> None:
-    # Runs after a commit too, when the request's session is done: read on a fresh one.
-    with Session(db.engine) as session:
-        row = session.execute(
-            select(
-                Order.number, Order.total_vnd - Order.refunded_vnd, CardPayment.payment_intent_id
-            )
-            .join(CardPayment, CardPayment.checkout_id == Order.checkout_id)
-            .where(Order.id == int(message.payload["order_id"]))
-        ).first()
-    if row is None or not row.payment_intent_id or row[1] <= 0:
+    refund = db.session.get(CardRefund, int(message.payload["refund_id"]))
+    if refund is None or refund.stripe_refund_id is not None:
         return
-    number, amount, intent = row
-    # One key per order: a retry after a lost answer cannot refund twice.
-    gateway.refund(intent, amount, idempotency_key=f"refund-order-{message.payload['order_id']}")
-    log.info("asked Stripe to refund order %s (%s đ)", number, amount)
+    payment = db.session.get(CardPayment, refund.payment_id)
+    if payment is None or not payment.payment_intent_id:
+        return
+    refund_id, amount, intent = refund.id, refund.amount_vnd, payment.payment_intent_id
+    db.session.commit()  # no lock held while Stripe is asked
+    # One key per refund: a retry after a lost answer cannot refund twice.
+    stripe_id = gateway.refund(intent, amount, idempotency_key=f"refund-{refund_id}")
+    begin_write_transaction()
+    refund = db.session.get(CardRefund, refund_id)
+    if refund is not None and refund.stripe_refund_id is None:
+        refund.stripe_refund_id, refund.sent_at = stripe_id, utcnow()
+        order = orders.lock(db.session.get(Order, refund.order_id))
+        _count_refund(order, min(amount, order.total_vnd - order.refunded_vnd))
+    db.session.commit()
+    log.info("Stripe refunded %s đ (refund %s)", amount, refund_id)
 
 
 def _backoff(attempt: int) -> timedelta:
@@ -320,7 +379,16 @@ def drain_payments() -> int:
     return outbox.drain_each(TOPIC, _send_refund, max_attempts=MAX_ATTEMPTS, backoff=_backoff)
 
 
-outbox.register(TOPIC, drain_payments, after_commit=drain_payments)
+def _drain_after_commit() -> None:
+    # The committing session is done: handle in an app context (and session) of its own.
+    with current_app.app_context():
+        try:
+            drain_payments()
+        finally:
+            db.session.remove()
+
+
+outbox.register(TOPIC, drain_payments, after_commit=_drain_after_commit)
 
 
 # -- the expiry job's part ------------------------------------------------------------------

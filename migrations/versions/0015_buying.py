@@ -2,7 +2,7 @@
 
 Revision ID: 0015
 Revises: 0014
-Create Date: 2026-12-01 19:36:23.185072
+Create Date: 2026-12-01 20:43:25.007089
 
 """
 from alembic import op
@@ -52,8 +52,11 @@ def upgrade():
     sa.Column('payment_intent_id', sa.String(length=255), nullable=True),
     sa.Column('amount_vnd', sa.Integer(), nullable=False),
     sa.Column('refunded_vnd', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('unattributed_vnd', sa.Integer(), server_default='0', nullable=False),
     sa.Column('status', sa.Enum('starting', 'open', 'paid', 'expired', name='cardpaymentstatus', native_enum=False, length=20), nullable=False),
     sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('order_ids', sa.JSON(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['checkout_id'], ['checkouts.id'], name=op.f('fk_card_payments_checkout_id_checkouts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_card_payments')),
@@ -125,6 +128,23 @@ def upgrade():
     )
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payouts_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('card_refunds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('amount_vnd', sa.Integer(), nullable=False),
+    sa.Column('stripe_refund_id', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_card_refunds_order_id_orders')),
+    sa.ForeignKeyConstraint(['payment_id'], ['card_payments.id'], name=op.f('fk_card_refunds_payment_id_card_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card_refunds')),
+    sa.UniqueConstraint('stripe_refund_id', name=op.f('uq_card_refunds_stripe_refund_id'))
+    )
+    with op.batch_alter_table('card_refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_card_refunds_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_card_refunds_payment_id'), ['payment_id'], unique=False)
 
     op.create_table('cart_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -225,6 +245,11 @@ def downgrade():
 
     op.drop_table('ledger_entries')
     op.drop_table('cart_items')
+    with op.batch_alter_table('card_refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_card_refunds_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_card_refunds_order_id'))
+
+    op.drop_table('card_refunds')
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payouts_shop_id'))
 
