@@ -87,7 +87,7 @@ def upgrade():
     sa.Column('carrier', sa.String(length=60), nullable=True),
     sa.Column('tracking_number', sa.String(length=60), nullable=True),
     sa.Column('cancel_reason', sa.String(length=500), nullable=True),
-    sa.Column('holds_stock', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('holds_stock', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('pay_by', sa.DateTime(timezone=True), nullable=True),
     sa.Column('confirm_by', sa.DateTime(timezone=True), nullable=True),
     sa.Column('placed_at', sa.DateTime(timezone=True), nullable=True),
