@@ -1,27 +1,34 @@
 """Read-side queries shared by pages, the API, search and sync.
 
-``public_products()`` is the one definition of what shoppers may see.
+``public_products()`` is the one definition of what shoppers may see. The public pages'
+queries also tell the page cache what each page shows (``pagecache.depends_on``, before
+reading it): lists read the ids of their listings first, then those listings' card tags,
+then the cards.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import (
+    HOME_TAG,
     Category,
     Product,
     ProductImage,
     ProductRevision,
     ProductStatus,
     RevisionStatus,
+    card_tag,
+    category_tag,
+    product_tag,
+    shop_tag,
 )
+from marketplace.core import pagecache
 from marketplace.core.errors import NotFound
-from marketplace.core.pagecache import remembered
 from marketplace.core.pagination import Page, count_rows, paginate
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
@@ -63,7 +70,12 @@ def parse_sort(value: str | None) -> Sort:
 
 
 def public_product(product_id: int) -> Product:
-    """Return a listing shoppers may see, or raise ``NotFound``."""
+    """Return a listing shoppers may see, or raise ``NotFound``.
+
+    On a page being cached, the page depends on the listing (whose tag its shop's changes
+    bump too).
+    """
+    pagecache.depends_on(product_tag(product_id))
     product = db.session.scalar(with_cards(public_products()).where(Product.id == product_id))
     if product is None:
         raise NotFound(product_id)
@@ -71,6 +83,11 @@ def public_product(product_id: int) -> Product:
 
 
 def public_shop(slug: str) -> Shop:
+    """Return an approved shop; on a page being cached, the page depends on it."""
+    if pagecache.is_recording():
+        shop_id = db.session.scalar(select(Shop.id).where(Shop.slug == slug))
+        if shop_id is not None:
+            pagecache.depends_on(shop_tag(shop_id))
     shop = db.session.scalar(
         select(Shop).where(Shop.slug == slug, Shop.status == ShopStatus.APPROVED)
     )
@@ -80,7 +97,12 @@ def public_shop(slug: str) -> Shop:
 
 
 def category_by_slug(slug: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    """The category with its parent and children loaded (its page shows both)."""
+    category = db.session.scalar(
+        select(Category)
+        .where(Category.slug == slug)
+        .options(joinedload(Category.parent), selectinload(Category.children))
+    )
     if category is None:
         raise NotFound(slug)
     return category
@@ -116,48 +138,73 @@ def in_category(query: Select[tuple[Product]], category: Category) -> Select[tup
     """Restrict ``query`` to ``category`` and the categories below it."""
     if category.parent_id is None:
         return query.where(Product.root_category_id == category.id)
+    if not category.children:
+        return query.where(Product.category_id == category.id)
     ids = descendant_ids(category)
     if len(ids) == 1:
         return query.where(Product.category_id == category.id)
     return query.where(Product.category_id.in_(ids))
 
 
-def _remembered_count(key: str) -> Callable[[Select[tuple[Product]]], int]:
+def cards(query: Select[tuple[Product]], *, limit: int, offset: int = 0) -> list[Product]:
+    """The listings of one page of ``query`` (public, ordered), loaded for their cards.
+
+    The ids come first, then the page cache reads their card tags, then the cards: a card
+    changed in between is then newer than its tag, never older.
+    """
+    ids = list(db.session.scalars(query.with_only_columns(Product.id).limit(limit).offset(offset)))
+    if not ids:
+        return []
+    pagecache.depends_on(*(card_tag(product_id) for product_id in ids))
+    loaded = db.session.scalars(with_cards(public_products().where(Product.id.in_(ids))))
+    by_id = {product.id: product for product in loaded.unique()}
+    return [by_id[product_id] for product_id in ids if product_id in by_id]
+
+
+def _page_of_cards(
+    query: Select[tuple[Product]], *, tag: str, key: str, sort: Sort, page: int, per_page: int
+) -> Page[Product]:
+    pagecache.depends_on(tag)
     # Counting a big category reads its whole index range; the number only changes with
-    # the catalog, so it is kept until then (and shared by all its pages and sorts).
-    return lambda query: remembered(key, lambda: count_rows(query))
+    # the list's tag, so it is kept until then (and shared by all its pages and sorts).
+    total = pagecache.remembered(key, lambda: count_rows(query), tags=[tag])
+    items = cards(sorted_by(query, sort), limit=per_page, offset=(page - 1) * per_page)
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def products_in_category(
     category: Category, *, sort: Sort, page: int, per_page: int
 ) -> Page[Product]:
-    query = in_category(public_products(), category)
-    return paginate(
-        with_cards(sorted_by(query, sort)),
+    return _page_of_cards(
+        in_category(public_products(), category),
+        tag=category_tag(category.id),
+        key=f"category-count:{category.id}",
+        sort=sort,
         page=page,
         per_page=per_page,
-        count=_remembered_count(f"category-count:{category.id}"),
     )
 
 
 def products_of_shop(shop: Shop, *, sort: Sort, page: int, per_page: int) -> Page[Product]:
-    query = public_products().where(Product.shop_id == shop.id)
-    return paginate(
-        with_cards(sorted_by(query, sort)),
+    return _page_of_cards(
+        public_products().where(Product.shop_id == shop.id),
+        tag=shop_tag(shop.id),
+        key=f"shop-count:{shop.id}",
+        sort=sort,
         page=page,
         per_page=per_page,
-        count=_remembered_count(f"shop-count:{shop.id}"),
     )
 
 
 def newest_products(limit: int) -> list[Product]:
-    query = with_cards(sorted_by(public_products(), Sort.NEWEST)).limit(limit)
-    return list(db.session.scalars(query).unique())
+    pagecache.depends_on(HOME_TAG)
+    return cards(sorted_by(public_products(), Sort.NEWEST), limit=limit)
 
 
 def ocop_products(limit: int) -> list[Product]:
+    pagecache.depends_on(HOME_TAG)
     query = public_products().where(Product.ocop_stars.is_not(None))
-    return list(db.session.scalars(with_cards(sorted_by(query, Sort.NEWEST)).limit(limit)).unique())
+    return cards(sorted_by(query, Sort.NEWEST), limit=limit)
 
 
 def seller_products(shop: Shop, *, page: int, per_page: int) -> Page[Product]:

@@ -24,7 +24,7 @@ from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries, services
 from marketplace.catalog.forms import OCOP_LEVEL_LABELS, ActionForm, ProductForm, QuickEditForm
-from marketplace.catalog.models import Product, ProductStatus
+from marketplace.catalog.models import Product, ProductStatus, product_tag
 from marketplace.core.errors import NotFound
 from marketplace.core.markup import plain_text
 from marketplace.core.numbers import NumberFormatError, parse_optional_number
@@ -71,9 +71,13 @@ def category(slug: str) -> ResponseReturnValue:
     return render_template("catalog/category.html", category=category, page=page, sort=sort)
 
 
+def _product_tags(product_id: int, **_args: object) -> list[str]:
+    return [product_tag(product_id)]
+
+
 @bp.get("/san-pham/<id:product_id>")
 @bp.get("/san-pham/<id:product_id>/<slug>")
-@cached_page
+@cached_page(depends=_product_tags)
 def product_detail(product_id: int, slug: str | None = None) -> ResponseReturnValue:
     product = queries.public_product(product_id)
     if slug != product.slug:
@@ -130,7 +134,7 @@ def _product_url(product: Product) -> str:
 
 
 @bp.get("/san-pham/<id:product_id>/qr.<fmt>")
-@cached_page
+@cached_page(depends=_product_tags)
 def product_qr(product_id: int, fmt: str) -> ResponseReturnValue:
     """A QR code of the listing's address, to print on packaging."""
     product = queries.public_product(product_id)
