@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, select, union_all
+from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import (
@@ -153,12 +153,36 @@ def cards(query: Select[tuple[Product]], *, limit: int, offset: int = 0) -> list
     changed in between is then newer than its tag, never older.
     """
     ids = list(db.session.scalars(query.with_only_columns(Product.id).limit(limit).offset(offset)))
+    return _cards_of(ids)
+
+
+def _cards_of(ids: list[int]) -> list[Product]:
     if not ids:
         return []
     pagecache.depends_on(*(card_tag(product_id) for product_id in ids))
-    loaded = db.session.scalars(with_cards(public_products().where(Product.id.in_(ids))))
-    by_id = {product.id: product for product in loaded.unique()}
+    # By primary key only: with the public filter in SQL too, SQLite (no statistics)
+    # walks the status index instead. Checked here again, as public_products() does.
+    loaded = db.session.scalars(
+        with_cards(select(Product).where(Product.id.in_(ids))).options(*_CARD_COLUMNS)
+    )
+    by_id = {product.id: product for product in loaded.unique() if _is_public(product)}
     return [by_id[product_id] for product_id in ids if product_id in by_id]
+
+
+# A card reads these columns only (no descriptions, no timestamps but the date it sorts by).
+_CARD_COLUMNS = (
+    load_only(
+        Product.shop_id, Product.category_id, Product.name, Product.slug, Product.price_vnd,
+        Product.compare_at_price_vnd, Product.stock, Product.ocop_stars, Product.ocop_verified,
+        Product.status, Product.published_at,
+    ),
+    joinedload(Product.shop).load_only(Shop.name, Shop.slug, Shop.status),
+    lazyload(Product.category),
+)  # fmt: skip
+
+
+def _is_public(product: Product) -> bool:
+    return product.status == ProductStatus.PUBLISHED and product.shop.status == ShopStatus.APPROVED
 
 
 def _page_of_cards(
@@ -197,8 +221,32 @@ def products_of_shop(shop: Shop, *, sort: Sort, page: int, per_page: int) -> Pag
 
 
 def newest_products(limit: int) -> list[Product]:
+    """The ``limit`` newest public listings.
+
+    No index orders every listing by date, but one per top-level category does: the
+    newest of each top-level category, merged (a sort of all listings took 0.2–1 s at
+    100 000).
+    """
     pagecache.depends_on(HOME_TAG)
-    return cards(sorted_by(public_products(), Sort.NEWEST), limit=limit)
+    roots = list(db.session.scalars(select(Category.id).where(Category.parent_id.is_(None))))
+    if not roots:
+        return []
+    newest = [
+        sorted_by(public_products().where(Product.root_category_id == root), Sort.NEWEST)
+        .with_only_columns(Product.id, Product.published_at)
+        .limit(limit)
+        .subquery()
+        for root in roots
+    ]
+    merged = union_all(*(select(part.c.id, part.c.published_at) for part in newest)).subquery()
+    ids = list(
+        db.session.scalars(
+            select(merged.c.id)
+            .order_by(merged.c.published_at.desc(), merged.c.id.desc())
+            .limit(limit)
+        )
+    )
+    return _cards_of(ids)
 
 
 def ocop_products(limit: int) -> list[Product]:
