@@ -56,7 +56,7 @@ def _locale() -> str:
 def home() -> ResponseReturnValue:
     return render_template(
         "catalog/home.html",
-        categories=queries.category_tree(),
+        categories=queries.top_categories(),
         newest=queries.newest_products(HOME_NEWEST),
         ocop=queries.ocop_products(HOME_OCOP),
     )
@@ -65,7 +65,7 @@ def home() -> ResponseReturnValue:
 @bp.get("/danh-muc/<slug>")
 @cached_page
 def category(slug: str) -> ResponseReturnValue:
-    category = queries.category_by_slug(slug)
+    category = queries.public_category(slug)
     sort = queries.parse_sort(request.args.get("sort"))
     page = queries.products_in_category(
         category, sort=sort, page=clamp_page(request.args.get("page")), per_page=CATEGORY_PAGE_SIZE
