@@ -383,6 +383,14 @@ def _cacheable_request() -> bool:
     )
 
 
+def _personal(response: Any) -> bool:
+    """Whether the page carries something of this visitor's own: a cookie, or a CSRF
+    token (a form's token is tied to the visitor's session; served to others it would
+    fail for them and hand them this visitor's token)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return "Set-Cookie" in response.headers or field in g
+
+
 def _current_of(dependencies: tuple[tuple[str, int], ...]) -> dict[str, int] | None:
     try:
         return generations(name for name, _value in dependencies)
@@ -434,7 +442,7 @@ def cached_page(
         finally:
             g.pop("_pagecache_recording", None)
             g.pop("_pagecache_known", None)
-        if storing and response.status_code == 200 and "Set-Cookie" not in response.headers:
+        if storing and response.status_code == 200 and not _personal(response):
             headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
             dependencies = tuple(sorted((recorded or {}).items()))
             try:

@@ -4,13 +4,14 @@ invalidated only where a change shows (a sale leaves the lists cached)."""
 from dataclasses import replace
 
 import pytest
+from flask import render_template_string
 from sqlalchemy import event, select
 
 from marketplace.catalog import services as catalog
 from marketplace.catalog import stock
 from marketplace.catalog.models import Category, Product, product_tag
 from marketplace.core import pagecache
-from marketplace.core.pagecache import generation
+from marketplace.core.pagecache import cached_page, generation
 from marketplace.extensions import db
 from marketplace.shops import services as shops
 from tests.conftest import csrf_token_from, make_test_config, submit_form
@@ -366,6 +367,24 @@ def test_with_the_cache_off_every_page_renders(client):
         cache, html = visit(client, f"/danh-muc/{ROOT}")
         assert cache == "miss"
         assert product.name in html
+
+
+def test_a_page_with_a_form_token_is_never_stored(app, client):
+    @cached_page
+    def with_a_form():
+        return render_template_string("<form><input value='{{ csrf_token() }}'></form>")
+
+    app.add_url_rule("/thu-form", "with_a_form", with_a_form)
+    # Flask-Login marks an anonymous session not fresh on each request, which sets the
+    # cookie again and keeps the page out of the cache anyway: without it, only the
+    # token itself tells that the page is this visitor's.
+    app.config["SESSION_PROTECTION"] = None
+    assert "Set-Cookie" in client.get("/thu-form").headers  # the token starts a session
+
+    for _ in range(2):  # the same token again, without a cookie to set
+        response = client.get("/thu-form")
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["X-Cache"] == "miss"
 
 
 def test_logged_in_members_get_their_own_page(client):
