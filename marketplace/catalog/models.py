@@ -16,9 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.core import pagecache
@@ -31,7 +32,7 @@ from marketplace.core.models import (
 )
 from marketplace.extensions import db
 from marketplace.media.models import Image
-from marketplace.shops.models import Shop
+from marketplace.shops.models import Shop, ShopStatus
 
 MAX_PRICE_VND = 1_000_000_000
 MAX_IMAGES = 8
@@ -212,5 +213,150 @@ class OcopCertificate(db.Model):
     __table_args__ = (CheckConstraint("stars IN (3, 4, 5)", name="ocop_certificate_stars"),)
 
 
-# What shoppers see changes with these: cached public pages must go.
-pagecache.watch(Category, Product, ProductImage, Shop)
+# -- What each change shows on: the page cache's tags (see core/pagecache.py) -------------
+#
+# product:N   listing N's own page (and its QR code): anything about it
+# card:N      what listing N's card shows on lists: name, price, OCOP badge, cover, sold out
+# category:N  which listings category N (with everything below it) lists, in which order,
+#             and how many
+# shop:N      shop N's storefront: its details and which listings it lists, in which
+#             order, and how many (a shop's details on its listings' pages bump their
+#             product:N tags instead, so a product page depends on two tags only)
+# home        which listings the home page's sections (newest, OCOP) list
+#
+# A list page depends on its list tag and on the card tag of each listing it shows, so a
+# change to one card re-renders only the pages that show it. The category tree is on
+# every page: changing it invalidates everything (pagecache.CATALOG).
+
+HOME_TAG = "home"
+
+
+def product_tag(product_id: int) -> str:
+    return f"product:{product_id}"
+
+
+def card_tag(product_id: int) -> str:
+    return f"card:{product_id}"
+
+
+def category_tag(category_id: int) -> str:
+    return f"category:{category_id}"
+
+
+def shop_tag(shop_id: int) -> str:
+    return f"shop:{shop_id}"
+
+
+# Columns of a listing shown on its card, that decide where it is listed and in which
+# order, and that decide whether it is among the home page's newest or OCOP listings.
+# (Leaving a list is seen through the card: a hidden listing's card changes.)
+_CARD_COLUMNS = (
+    "name", "slug", "price_vnd", "compare_at_price_vnd", "ocop_stars", "ocop_verified",
+    "status", "shop_id",
+)  # fmt: skip
+_LIST_COLUMNS = ("status", "category_id", "root_category_id", "published_at", "price_vnd",
+                 "shop_id")  # fmt: skip
+_HOME_COLUMNS = ("status", "published_at", "ocop_stars", "shop_id")
+UNKNOWN = pagecache.UNKNOWN
+
+
+def _may_be(value: Any, wanted: Any) -> bool:
+    return value is UNKNOWN or value == wanted
+
+
+def _sold_out_changed(before: Any, after: Any) -> bool:
+    if before is UNKNOWN or after is UNKNOWN:
+        return True
+    return ((before or 0) > 0) != ((after or 0) > 0)
+
+
+def category_tags(session: Session, category_ids: set[Any]) -> set[str]:
+    """The list tags of these categories and of every category above them."""
+    if UNKNOWN in category_ids:
+        return {pagecache.CATALOG}
+    parents = dict(session.execute(select(Category.id, Category.parent_id)).all())
+    tags = set()
+    for category_id in category_ids - {None}:
+        seen = set()
+        while category_id is not None and category_id not in seen:
+            seen.add(category_id)
+            tags.add(category_tag(category_id))
+            category_id = parents.get(category_id)
+    return tags
+
+
+def _product_tags(session: Session, change: pagecache.Change) -> set[str]:
+    from marketplace.catalog.stock import stock_changes  # stock imports these models
+
+    product_id = change.now("id")
+    tags = {product_tag(product_id)}
+    stock = stock_changes(session).get(product_id)
+    if not change.known and stock is not None:
+        # A sale or a returned order: the conditional UPDATE changed the stock, nothing else.
+        change = pagecache.Change(
+            values={**change.values, "stock": stock[1]}, before={"stock": stock[0]}
+        )
+    sold_out = stock is not None and _sold_out_changed(*stock)
+    if change.changed("stock"):
+        sold_out = sold_out or _sold_out_changed(change.old("stock"), change.now("stock"))
+    was_public = _may_be(change.old("status"), ProductStatus.PUBLISHED)
+    is_public = not change.deleted and _may_be(change.now("status"), ProductStatus.PUBLISHED)
+    if not (was_public or is_public):
+        return tags  # on no public page, before or after
+    if sold_out or change.changed(*_CARD_COLUMNS):
+        tags.add(card_tag(product_id))
+    if change.changed(*_LIST_COLUMNS):
+        categories = {change.old("category_id"), change.now("category_id"),
+                      change.old("root_category_id"), change.now("root_category_id")}  # fmt: skip
+        tags |= category_tags(session, categories)
+        for shop_id in {change.old("shop_id"), change.now("shop_id")} - {None}:
+            tags.add(pagecache.CATALOG if shop_id is UNKNOWN else shop_tag(shop_id))
+    if change.changed(*_HOME_COLUMNS):
+        tags.add(HOME_TAG)
+    return tags
+
+
+def _product_image_tags(session: Session, change: pagecache.Change) -> set[str]:
+    # The pictures are on the listing's page; the first one is its card's cover.
+    product_ids = {change.old("product_id"), change.now("product_id")} - {None}
+    if UNKNOWN in product_ids:
+        return {pagecache.CATALOG}
+    return {tag for pid in product_ids for tag in (product_tag(pid), card_tag(pid))}
+
+
+# Shop columns no public page shows.
+_PRIVATE_SHOP_COLUMNS = frozenset(
+    {"trusted", "updated_at", "status_reason", "status_changed_at", "rules_version",
+     "rules_accepted_at", "registration_document_id", "id_number", "tax_code"}
+)  # fmt: skip
+
+
+def _shop_tags(session: Session, change: pagecache.Change) -> set[str]:
+    shop_id = change.now("id")
+    tags = {shop_tag(shop_id)}
+    was_public = _may_be(change.old("status"), ShopStatus.APPROVED)
+    is_public = not change.deleted and _may_be(change.now("status"), ShopStatus.APPROVED)
+    if not (was_public or is_public):
+        return tags
+    shown = [name for name in change.values if name not in _PRIVATE_SHOP_COLUMNS]
+    if not change.changed(*shown):
+        return tags
+    listings = session.execute(
+        select(Product.id, Product.category_id).where(
+            Product.shop_id == shop_id, Product.status == ProductStatus.PUBLISHED
+        )
+    ).all()
+    # Each listing's page shows the shop's box (name, logo, address) and needs it approved.
+    tags |= {product_tag(product_id) for product_id, _category_id in listings}
+    if change.changed("status", "name"):
+        # Its listings appear or disappear, or their cards show another shop name: every
+        # list they are on.
+        tags.add(HOME_TAG)
+        tags |= category_tags(session, {category_id for _id, category_id in listings})
+    return tags
+
+
+pagecache.watch(Category)  # the tree is on every page
+pagecache.on_change(Product, _product_tags)
+pagecache.on_change(ProductImage, _product_image_tags)
+pagecache.on_change(Shop, _shop_tags)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from urllib.parse import quote
 
 import segno
 from flask import (
@@ -11,6 +12,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -24,7 +26,7 @@ from werkzeug.datastructures import FileStorage
 
 from marketplace.catalog import queries, services
 from marketplace.catalog.forms import OCOP_LEVEL_LABELS, ActionForm, ProductForm, QuickEditForm
-from marketplace.catalog.models import Product, ProductStatus
+from marketplace.catalog.models import Product, ProductStatus, product_tag
 from marketplace.core.errors import NotFound
 from marketplace.core.markup import plain_text
 from marketplace.core.numbers import NumberFormatError, parse_optional_number
@@ -54,7 +56,7 @@ def _locale() -> str:
 def home() -> ResponseReturnValue:
     return render_template(
         "catalog/home.html",
-        categories=queries.category_tree(),
+        categories=queries.top_categories(),
         newest=queries.newest_products(HOME_NEWEST),
         ocop=queries.ocop_products(HOME_OCOP),
     )
@@ -63,7 +65,7 @@ def home() -> ResponseReturnValue:
 @bp.get("/danh-muc/<slug>")
 @cached_page
 def category(slug: str) -> ResponseReturnValue:
-    category = queries.category_by_slug(slug)
+    category = queries.public_category(slug)
     sort = queries.parse_sort(request.args.get("sort"))
     page = queries.products_in_category(
         category, sort=sort, page=clamp_page(request.args.get("page")), per_page=CATEGORY_PAGE_SIZE
@@ -71,9 +73,13 @@ def category(slug: str) -> ResponseReturnValue:
     return render_template("catalog/category.html", category=category, page=page, sort=sort)
 
 
+def _product_tags(product_id: int, **_args: object) -> list[str]:
+    return [product_tag(product_id)]
+
+
 @bp.get("/san-pham/<id:product_id>")
 @bp.get("/san-pham/<id:product_id>/<slug>")
-@cached_page
+@cached_page(depends=_product_tags)
 def product_detail(product_id: int, slug: str | None = None) -> ResponseReturnValue:
     product = queries.public_product(product_id)
     if slug != product.slug:
@@ -126,11 +132,18 @@ def product_json_ld(product: Product, url: str) -> dict[str, object]:
 
 
 def _product_url(product: Product) -> str:
-    return url_for("catalog.product_detail", product_id=product.id, slug=product.slug)
+    # url_for costs ~20 µs and a page of cards needs dozens: build the route's prefix once
+    # per request (it honours the app's mount point) and append the id and the slug.
+    prefix = g.get("_product_url_prefix")
+    if prefix is None:
+        prefix = g._product_url_prefix = url_for(
+            "catalog.product_detail", product_id=1, slug="x"
+        ).removesuffix("1/x")
+    return f"{prefix}{product.id}/{quote(product.slug, safe='')}"
 
 
 @bp.get("/san-pham/<id:product_id>/qr.<fmt>")
-@cached_page
+@cached_page(depends=_product_tags)
 def product_qr(product_id: int, fmt: str) -> ResponseReturnValue:
     """A QR code of the listing's address, to print on packaging."""
     product = queries.public_product(product_id)
