@@ -514,6 +514,7 @@ def drain_all(*, names: Iterable[str] | None = None) -> dict[str, int]:
 
 _collectors: list[Callable[[Session, set[object]], None]] = []
 _CHANGED = "outbox_changed_objects"
+_FLUSHED = "outbox_flushed_objects"
 _STATE = "outbox_transaction_state"
 
 
@@ -538,10 +539,17 @@ def note_changed(session: Session, objects: Iterable[object]) -> None:
     session.info.setdefault(_CHANGED, set()).update(objects)
 
 
+def only_noted(session: Session, obj: object) -> bool:
+    """Whether this transaction changed ``obj`` only by bulk statements (``note_changed``),
+    never by a flush of the object itself: a collector may then know exactly what
+    changed (a sale changes the stock alone)."""
+    return obj not in session.info.get(_FLUSHED, set())
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
-    session.info.setdefault(_CHANGED, set()).update(
-        (*session.new, *session.dirty, *session.deleted)
-    )
+    flushed = (*session.new, *session.dirty, *session.deleted)
+    session.info.setdefault(_CHANGED, set()).update(flushed)
+    session.info.setdefault(_FLUSHED, set()).update(flushed)
 
 
 def _before_commit(session: Session) -> None:
@@ -560,6 +568,7 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.info.pop(_STATE, None)
+    session.info.pop(_FLUSHED, None)
     enqueued = session.info.pop(_ENQUEUED, set())
     if not enqueued or not has_app_context():
         return
@@ -580,6 +589,7 @@ def _after_rollback(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_ENQUEUED, None)
         session.info.pop(_CHANGED, None)
+        session.info.pop(_FLUSHED, None)
         session.info.pop(_STATE, None)
 
 

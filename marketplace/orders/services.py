@@ -240,16 +240,6 @@ def checkout(
             raise
         return _same_buyer(earlier, buyer)
     quantities = {line.product.id: line.quantity for line in view.lines}
-    try:
-        stock.take_stock(db.session, quantities)
-    except stock.OutOfStock as error:
-        names = ", ".join(
-            line.product.name for line in view.lines if line.product.id in error.product_ids
-        )
-        raise SoldOut(
-            _("Sold out or not enough left: %(names)s. Your cart shows what is left.", names=names),
-            error.product_ids,
-        ) from error
     confirm_within, pay_within = _settings()
     now = utcnow()
     for group in view.groups:
@@ -261,6 +251,21 @@ def checkout(
             _notify_placed(order)
     cart.remove(list(quantities))
     db.session.flush()
+    # Last: taking the stock locks the listings' rows until the commit, and every other
+    # checkout of a listing waits for that lock, so nothing else is done while holding it
+    # (taken first, 0.8 of the 1.0 checkout statements running at a time on PostgreSQL
+    # waited for it in bench/checkout.py; 0.2 now). Sold out, the caller rolls back the
+    # orders made above with everything else.
+    try:
+        stock.take_stock(db.session, quantities)
+    except stock.OutOfStock as error:
+        names = ", ".join(
+            line.product.name for line in view.lines if line.product.id in error.product_ids
+        )
+        raise SoldOut(
+            _("Sold out or not enough left: %(names)s. Your cart shows what is left.", names=names),
+            error.product_ids,
+        ) from error
     return record
 
 

@@ -267,6 +267,9 @@ def _open_snapshot(folder: str, searcher: Searcher) -> _Snapshot:
     return _Snapshot(folder=folder, searcher=searcher, size=size, columns=columns, live=live)
 
 
+OPEN_ATTEMPTS = 5
+
+
 class WhooshBackend:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -298,20 +301,42 @@ class WhooshBackend:
         temporary.write_text(folder.name, encoding="ascii")
         os.replace(temporary, self.root / CURRENT)
 
+    def _open_live(self) -> Index | None:
+        """The live index, or None when there is none (no CURRENT, or it names no index).
+
+        Opening races with the other processes: Whoosh lists the folder for the newest
+        table of contents, which a writer committing meanwhile deletes (FileNotFoundError
+        under bench/checkout.py's load), and a rebuild's prune deletes the folder CURRENT
+        named a moment ago, which must not pass for "no index" (an empty one would then
+        replace the live index). Either way: read CURRENT again and open what it names.
+        """
+        for attempt in range(OPEN_ATTEMPTS):
+            folder = self._current_folder()
+            try:
+                if folder is not None and whoosh_index.exists_in(folder):
+                    return whoosh_index.open_dir(folder)
+            except FileNotFoundError:
+                if attempt + 1 == OPEN_ATTEMPTS:
+                    raise
+                continue
+            if self._current_folder() == folder:
+                return None
+        raise RuntimeError("the live search index kept changing while being opened")
+
     def open_index(self) -> Index:
         """Open the live index, creating an empty one the first time."""
-        folder = self._current_folder()
-        if folder is None or not whoosh_index.exists_in(folder):
+        index = self._open_live()
+        if index is None:
             folder = self._new_folder()
             whoosh_index.create_in(folder, make_schema())
             self._point_current_at(folder)
-        return whoosh_index.open_dir(folder)
+            index = whoosh_index.open_dir(folder)
+        return index
 
     def check(self) -> None:
-        folder = self._current_folder()
-        if folder is None or not whoosh_index.exists_in(folder):
+        index = self._open_live()
+        if index is None:
             raise RuntimeError("no search index")
-        index = whoosh_index.open_dir(folder)
         index.doc_count()
         # An index written by an earlier version of this code lacks what queries read.
         if _field_kinds(index.schema) != _field_kinds(make_schema()):

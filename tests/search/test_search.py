@@ -315,3 +315,40 @@ def test_a_change_made_inside_a_savepoint_reaches_the_index_at_commit(corpus):
     db.session.commit()
 
     assert names("hoa tram song trem") == ["Mật ong hoa tràm Sông Trẹm"]
+
+
+def test_a_sale_that_leaves_stock_is_not_reindexed_and_the_last_unit_is(app, corpus):
+    from marketplace.catalog import stock
+
+    product = make_product(name="Ba khía muối Rạch Gốc", stock=3)
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False  # the messages stay to be looked at
+
+    stock.take_stock(db.session, {product.id: 2})
+    db.session.commit()
+    assert outbox.depth("search").waiting == 0  # still in stock: the document is the same
+    assert names("ba khia", SearchFilters(in_stock=True)) == ["Ba khía muối Rạch Gốc"]
+
+    stock.take_stock(db.session, {product.id: 1})
+    db.session.commit()
+    assert outbox.depth("search").waiting == 1
+    services.apply_pending()
+    assert names("ba khia", SearchFilters(in_stock=True)) == []
+
+    stock.return_stock(db.session, {product.id: 1})  # a cancelled order: back in stock
+    db.session.commit()
+    services.apply_pending()
+    assert names("ba khia", SearchFilters(in_stock=True)) == ["Ba khía muối Rạch Gốc"]
+
+
+def test_a_sale_in_a_transaction_that_also_edits_the_listing_is_reindexed(app, corpus):
+    from marketplace.catalog import stock
+
+    product = make_product(name="Ba khía muối Rạch Gốc", stock=3)
+    app.config["OUTBOX_HANDLE_AFTER_COMMIT"] = False
+
+    product.origin = "Ngọc Hiển"
+    db.session.flush()
+    stock.take_stock(db.session, {product.id: 1})
+    db.session.commit()
+
+    assert outbox.depth("search").waiting == 1

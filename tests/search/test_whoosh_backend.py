@@ -94,3 +94,33 @@ def test_filters_sorts_and_facets_read_the_columns(backend):
         "tom kho", SearchFilters(in_stock=True, min_ocop_stars=4), Sort.NEWEST, 1, 99
     )
     assert in_stock.ids == [d.id for d in sorted(shrimp, key=lambda d: -d.id) if d.in_stock]
+
+
+def test_opening_while_another_process_commits_opens_the_newer_contents(backend, monkeypatch):
+    from whoosh import index as whoosh_index
+
+    real_open_dir = whoosh_index.open_dir
+    calls = []
+
+    def commit_elsewhere_meanwhile(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:  # the table of contents listed was deleted by a commit
+            raise FileNotFoundError("_MAIN_9.toc")
+        return real_open_dir(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index, "open_dir", commit_elsewhere_meanwhile)
+    folders = sorted(path.name for path in backend.root.glob("index-*"))
+
+    assert backend.open_index().doc_count() == 447
+    assert sorted(path.name for path in backend.root.glob("index-*")) == folders
+
+
+def test_opening_as_a_rebuild_prunes_the_folder_just_named_keeps_the_live_index(backend):
+    live = backend._current_folder()
+    named = iter([backend.root / "index-0"])  # a rebuild's prune deleted it meanwhile
+    real_current_folder = backend._current_folder
+    backend._current_folder = lambda: next(named, None) or real_current_folder()
+
+    assert backend.open_index().doc_count() == 447
+    assert real_current_folder() == live
+    assert sorted(path.name for path in backend.root.glob("index-*")) == [live.name]
