@@ -11,6 +11,7 @@ from marketplace.cart import services as carts
 from marketplace.cart.views import current_cart
 from marketplace.core.errors import NotFound
 from marketplace.core.forms import form_problem
+from marketplace.core.text import has_visible_text
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.forms import ActionForm, CancelForm, CheckoutForm, ShipForm
@@ -168,9 +169,14 @@ def mine_detail(number: str) -> ResponseReturnValue:
 def mine_cancel(number: str) -> ResponseReturnValue:
     order = _buyer_order(number)
     form = CancelForm()
-    reason = form.reason.data or "" if form.validate_on_submit() else ""
+    valid = form.validate_on_submit()
     if not form.csrf_token.data or form.csrf_token.errors:
         abort(400)
+    if not valid and has_visible_text(form.reason.data or ""):
+        # The reason is optional for the shopper, but one typed too long is not dropped.
+        flash(form_problem(form), "error")
+        return redirect(url_for("orders.mine_detail", number=order.number)), 303
+    reason = form.reason.data or "" if valid else ""
     try:
         services.cancel_by_buyer(order, by=current_user._get_current_object(), reason=reason)
     except services.OrderError as error:
