@@ -18,10 +18,11 @@ from sqlalchemy import delete, select
 
 from marketplace.accounts.models import User
 from marketplace.cart.models import CartItem
-from marketplace.catalog.models import Product, ProductStatus
+from marketplace.catalog.models import MAX_PRICE_VND, Product, ProductStatus
 from marketplace.core.database import dialect_insert
 from marketplace.core.errors import DomainError
 from marketplace.core.models import utcnow
+from marketplace.core.security import MAX_ID
 from marketplace.extensions import db
 from marketplace.shops.models import Shop, ShopStatus
 
@@ -96,13 +97,7 @@ class VisitorCart(Cart):
         self.store = store
 
     def entries(self) -> dict[int, tuple[int, int]]:
-        found: dict[int, tuple[int, int]] = {}
-        for key, value in self.store.items():
-            try:
-                found[int(key)] = (int(value[0]), int(value[1]))
-            except (TypeError, ValueError, IndexError):
-                continue  # a cookie from an older version: drop the entry
-        return found
+        return {int(key): (value[0], value[1]) for key, value in stored_cart(self.store).items()}
 
     def put(self, product_id: int, quantity: int, price_seen_vnd: int) -> None:
         self.store[str(product_id)] = [quantity, price_seen_vnd]
@@ -110,6 +105,32 @@ class VisitorCart(Cart):
     def remove(self, product_ids: list[int]) -> None:
         for product_id in product_ids:
             self.store.pop(str(product_id), None)
+
+
+def stored_cart(raw: object) -> dict[str, list[int]]:
+    """The entries of a session's cart that make sense, at most ``MAX_LINES`` of them.
+
+    The cookie is signed, but one from an older version (or a bug) may hold anything: a
+    list, negative quantities, ids beyond the database's keys. Such entries are dropped.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    kept: dict[str, list[int]] = {}
+    for key, value in raw.items():
+        if len(kept) >= MAX_LINES:
+            break
+        if not (isinstance(key, str) and key.isascii() and key.isdigit()):
+            continue
+        if len(key) > 10 or str(int(key)) != key or not 0 < int(key) <= MAX_ID:
+            continue
+        if not (isinstance(value, list | tuple) and len(value) == 2):
+            continue
+        quantity, price = value
+        if type(quantity) is not int or type(price) is not int:
+            continue
+        if 1 <= quantity <= MAX_QUANTITY and 0 < price <= MAX_PRICE_VND:
+            kept[key] = [quantity, price]
+    return kept
 
 
 @dataclass

@@ -30,7 +30,10 @@ class _SessionStore(dict):  # type: ignore[type-arg]
     """The session's cart dict; writes mark the session modified so the cookie is sent."""
 
     def __init__(self) -> None:
-        super().__init__(session.get(SESSION_KEY) or {})
+        raw = session.get(SESSION_KEY)
+        super().__init__(services.stored_cart(raw))
+        if raw is not None and raw != dict(self):
+            self._save()  # an older version's cart (or a forged one): only what makes sense
 
     def __setitem__(self, key: str, value: object) -> None:
         super().__setitem__(key, value)
@@ -54,7 +57,7 @@ def cart_count() -> dict[str, object]:
         if current_user.is_authenticated:
             entries = services.MemberCart(current_user._get_current_object()).entries()
         else:
-            entries = services.VisitorCart(session.get(SESSION_KEY) or {}).entries()
+            entries = services.VisitorCart(_SessionStore()).entries()
         return sum(quantity for quantity, _price in entries.values())
 
     return {"cart_count": count}

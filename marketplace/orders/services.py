@@ -11,6 +11,7 @@ what the last one did. Services flush; the caller commits.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ S = OrderStatus
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud on the phone
 NUMBER_PREFIX = "DH"  # "đơn hàng"
 NUMBER_LENGTH = 6
+# Amounts are 32-bit columns (2 147 483 647 đ at most); a checkout above this is refused.
+MAX_CHECKOUT_VND = 2_000_000_000
 
 
 class OrderError(DomainError):
@@ -184,6 +187,9 @@ def payment_methods(view: carts.CartView, *, card_enabled: bool) -> list[Payment
     return offered
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 def new_checkout_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -214,17 +220,31 @@ def checkout(
     The same ``token`` again (a double tap, the back button, a retry) returns the orders
     made the first time and changes nothing.
     """
+    if not _TOKEN.fullmatch(token):
+        # Ours are URL-safe; another would break the card payment's idempotency key.
+        raise OrderError(_("Your form expired. Please send it again."))
     earlier = _checkout_by_token(token)
     if earlier is not None:
         return _same_buyer(earlier, buyer)
     shipping = check_shipping(shipping)
     view = carts.view(cart)
     if view.empty:
+        # The same form sent twice at once: the other request may have committed since.
+        earlier = _checkout_by_token(token)
+        if earlier is not None:
+            return _same_buyer(earlier, buyer)
         raise OrderError(_("Your cart is empty."))
     if any(group.shop.owner_id == buyer.id for group in view.groups):
         raise OrderError(_("You cannot order from your own shop. Remove its products first."))
     if view.problems:
         raise CartNeedsReview(_("Some products in your cart changed. Check them and try again."))
+    if view.total_vnd > MAX_CHECKOUT_VND:
+        raise OrderError(
+            _(
+                "One checkout can be at most %(max)s. Buy fewer at a time.",
+                max=format_vnd(MAX_CHECKOUT_VND),
+            )
+        )
     if method not in payment_methods(view, card_enabled=card_enabled):
         raise OrderError(_("This payment method is not available for these shops."))
     try:

@@ -28,6 +28,8 @@ from marketplace.payments.models import LedgerEntry, LedgerKind, Payout
 from marketplace.shops.models import BusinessType, Shop
 
 WITHHELD_FROM = frozenset({BusinessType.HOUSEHOLD, BusinessType.INDIVIDUAL})
+# Amounts are 32-bit columns (2 147 483 647 đ at most): a bigger payout is made in parts.
+MAX_PAYOUT_VND = 2_000_000_000
 
 
 class LedgerError(DomainError):
@@ -188,6 +190,13 @@ def record_payout(shop: Shop, amount_vnd: int, *, by: User, bank_reference: str 
     owed = balance(shop)
     if amount_vnd <= 0:
         raise LedgerError(_("The amount must be positive."))
+    if amount_vnd > MAX_PAYOUT_VND:
+        raise LedgerError(
+            _(
+                "A payout can be at most %(max)s: record a bigger one in parts.",
+                max=format_vnd(MAX_PAYOUT_VND),
+            )
+        )
     if amount_vnd > owed:
         raise LedgerError(_("The shop is owed %(owed)s, less than that.", owed=format_vnd(owed)))
     payout = Payout(

@@ -25,6 +25,7 @@ from marketplace.core.errors import DomainError
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.money import format_vnd
+from marketplace.core.security import MAX_ID
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Checkout, Order, OrderEvent, OrderStatus, PaymentStatus
@@ -34,6 +35,7 @@ from marketplace.payments.models import CardPayment, CardPaymentStatus, CardRefu
 log = logging.getLogger(__name__)
 TOPIC = "payments"
 MAX_ATTEMPTS = 10
+MAX_AMOUNT_VND = 2**31 - 1  # the database's amounts are 32-bit
 
 
 class PaymentError(DomainError):
@@ -139,16 +141,39 @@ def payment_of(record: Checkout) -> CardPayment | None:
 # -- the webhook ------------------------------------------------------------------------------
 
 
+def _id(obj: dict[str, Any], name: str) -> str | None:
+    """The id in ``obj[name]`` (or in the object expanded there), None if absent.
+
+    Raise ``gateway.BadEvent`` for anything else: no lookup is made with a number, a list
+    or a text the database cannot store.
+    """
+    value = obj.get(name)
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return None
+    if not gateway.is_stripe_id(value):
+        raise gateway.BadEvent(f"{name} is not an id")
+    return str(value)
+
+
+def _amount(obj: dict[str, Any], name: str) -> int:
+    value = obj.get(name) or 0
+    if type(value) is not int or not 0 <= value <= MAX_AMOUNT_VND:
+        raise gateway.BadEvent(f"{name} is not an amount in VND")
+    return value
+
+
 def apply_event(event: dict[str, Any]) -> str:
-    """Apply one verified Stripe event; return what happened (for the log)."""
-    event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
-    if not event_id:
-        return "no id"
+    """Apply one verified Stripe event (``gateway.verify_event``); return what happened.
+
+    Raise ``gateway.BadEvent`` if a field the event is applied by has the wrong type.
+    """
+    event_id, kind, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
     seen = StripeEvent(id=event_id, type=kind[:80])
     if kind == "charge.refunded":
-        seen.payment_intent_id = obj.get("payment_intent")
-        seen.amount_refunded_vnd = int(obj.get("amount_refunded") or 0)
+        seen.payment_intent_id = _id(obj, "payment_intent")
+        seen.amount_refunded_vnd = _amount(obj, "amount_refunded")
     try:
         with db.session.begin_nested():
             db.session.add(seen)
@@ -161,14 +186,22 @@ def apply_event(event: dict[str, Any]) -> str:
 
 
 def _payment_by_session(obj: dict[str, Any]) -> CardPayment | None:
-    session_id = obj.get("id")
+    session_id = _id(obj, "id")
     if not session_id:
         return None
     payment = db.session.scalar(select(CardPayment).where(CardPayment.session_id == session_id))
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise gateway.BadEvent("metadata is not an object")
     if payment is None:
         # The answer to our create call may have been lost: the metadata still says whose.
-        checkout_id = str((obj.get("metadata") or {}).get("checkout_id") or "")
-        if checkout_id.isascii() and checkout_id.isdigit():
+        checkout_id = str(metadata.get("checkout_id") or "")
+        if (
+            len(checkout_id) <= 10
+            and checkout_id.isascii()
+            and checkout_id.isdigit()
+            and int(checkout_id) <= MAX_ID
+        ):
             payment = db.session.scalar(
                 select(CardPayment).where(CardPayment.checkout_id == int(checkout_id))
             )
@@ -190,7 +223,7 @@ def _on_completed(obj: dict[str, Any]) -> str:
         return "unknown session"
     if obj.get("payment_status") != "paid":
         return "not paid yet"  # an asynchronous method: its own event follows
-    return mark_session_paid(payment, obj.get("payment_intent"))
+    return mark_session_paid(payment, _id(obj, "payment_intent"))
 
 
 def mark_session_paid(payment: CardPayment, payment_intent: str | None) -> str:
@@ -255,7 +288,7 @@ def mark_session_expired(payment: CardPayment) -> str:
 
 
 def _on_refunded(obj: dict[str, Any]) -> str:
-    intent = obj.get("payment_intent")
+    intent = _id(obj, "payment_intent")
     payment = (
         db.session.scalar(select(CardPayment).where(CardPayment.payment_intent_id == intent))
         if intent
@@ -264,7 +297,7 @@ def _on_refunded(obj: dict[str, Any]) -> str:
     if payment is None:
         log.info("refund for payment %s, not known yet: kept until it is", intent)
         return "kept for later"
-    _apply_refunded(_lock(payment), int(obj.get("amount_refunded") or 0))
+    _apply_refunded(_lock(payment), _amount(obj, "amount_refunded"))
     return "refunded"
 
 

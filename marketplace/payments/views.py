@@ -56,10 +56,18 @@ def stripe_webhook() -> ResponseReturnValue:
         event = gateway.verify_event(
             request.get_data(cache=False), request.headers.get("Stripe-Signature")
         )
+    except gateway.BadEvent as error:
+        log.warning("Stripe webhook refused: %s", error)
+        return jsonify(error={"code": "bad_event", "message": str(error)}), 400
     except gateway.BadSignature as error:
         log.warning("Stripe webhook refused: %s", error)
         return jsonify(error={"code": "bad_signature", "message": "signature not valid"}), 400
-    result = services.apply_event(event)
+    try:
+        result = services.apply_event(event)
+    except gateway.BadEvent as error:
+        db.session.rollback()
+        log.warning("Stripe event %s refused: %s", event.get("id"), error)
+        return jsonify(error={"code": "bad_event", "message": str(error)}), 400
     db.session.commit()
     log.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), result)
     return jsonify(received=True, result=result)

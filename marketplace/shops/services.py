@@ -457,7 +457,8 @@ def set_selling(shop: Shop, selling: Selling) -> None:
         raise InvalidSelling(_("Enter an amount above 0 ₫."), "free_shipping_from_vnd")
     bank_bin = (selling.bank_bin or "").strip() or None
     account = "".join((selling.bank_account_number or "").split()) or None
-    name = clean_line(selling.bank_account_name or "").upper() or None
+    name = clean_line(selling.bank_account_name or "").upper()
+    name = name if has_visible_text(name) else None  # zero-width spaces are no name
     if bank_bin or account or name:
         if bank_bin not in BANKS:
             raise InvalidSelling(_("Choose your bank."), "bank_bin")
