@@ -51,7 +51,16 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from cachelib import BaseCache, NullCache, RedisCache, SimpleCache
-from flask import Flask, current_app, g, make_response, request, session
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    make_response,
+    request,
+    session,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import String, bindparam, event, inspect, select
@@ -296,38 +305,53 @@ def _recording() -> dict[str, int] | None:
     return g.get("_pagecache_recording")
 
 
+_SEEN = "_pagecache_seen"
+
+
+def _read(tags: Iterable[str]) -> dict[str, int]:
+    """The generations of ``tags``, each read once per request, on the request's session.
+
+    A generation read earlier in the request is older than any data read after it, which
+    is all that correctness needs; a commit forgets them (``_forget_after_commit``).
+    """
+    tags = list(tags)
+    seen: dict[str, int] = g.setdefault(_SEEN, {}) if has_request_context() else {}
+    missing = [tag for tag in tags if tag not in seen]
+    if missing:
+        seen.update(generations(missing, on_session=True))
+    return {tag: seen[tag] for tag in tags}
+
+
+def _forget_after_commit(session: Session) -> None:
+    if has_app_context():
+        g.pop(_SEEN, None)
+
+
+event.listen(Session, "after_commit", _forget_after_commit)
+
+
 def depends_on(*tags: str) -> None:
     """Declare that the page being rendered shows what ``tags`` cover.
 
-    Call it *before* reading that data: the tags' generations are read now and stored
-    with the page. Nothing happens when no page is being cached.
+    Call it *before* reading that data: the tags' generations are read now (once per
+    request) and stored with the page. Nothing happens when no page is being cached.
     """
     recording = _recording()
-    if recording is None:
-        return
-    missing = [tag for tag in tags if tag not in recording]
-    # Generations read before the view began (checking a stale copy) are older than
-    # anything the view reads: they may be recorded without reading them again.
-    known = g.get("_pagecache_known") or {}
-    for tag in missing:
-        if tag in known:
-            recording[tag] = known[tag]
-    missing = [tag for tag in missing if tag not in recording]
-    if missing:
-        recording.update(generations(missing, on_session=True))
+    if recording is not None:
+        recording.update(_read(tags))
 
 
 def is_recording() -> bool:
-    """Whether a page is being rendered for the cache (list pages then read ids first)."""
+    """Whether a page is being rendered for the cache."""
     return _recording() is not None
 
 
 def _current_generations(tags: tuple[str, ...]) -> dict[str, int]:
+    values = _read(tags)
     recording = _recording()
-    if recording is None:
-        return generations(tags, on_session=True)
-    depends_on(*tags)
-    return {tag: recording[tag] for tag in tags}
+    if recording is not None:
+        recording.update(values)
+    return values
 
 
 def remembered(key: str, compute: Callable[[], T], *, tags: Iterable[str] = ()) -> T:
@@ -434,7 +458,10 @@ def cached_page(
             known = current or {}
         storing = not isinstance(cache, NullCache)
         if storing:
-            g._pagecache_recording, g._pagecache_known = {}, known
+            g._pagecache_recording = {}
+            # Generations read before the view began (checking a stale copy) are older
+            # than anything the view reads: they may be recorded without reading them again.
+            g.setdefault(_SEEN, {}).update(known)
         try:
             if storing:
                 depends_on(CATALOG, *(depends(*args, **kwargs) if depends else ()))
@@ -442,7 +469,6 @@ def cached_page(
             recorded = g.get("_pagecache_recording")
         finally:
             g.pop("_pagecache_recording", None)
-            g.pop("_pagecache_known", None)
         if storing and response.status_code == 200 and not _personal(response):
             headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
             dependencies = tuple(sorted((recorded or {}).items()))
