@@ -9,6 +9,7 @@ sale or changed price stays in the cart, flagged, until the shopper acts on it.
 from __future__ import annotations
 
 import enum
+from abc import ABC, abstractmethod
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,17 +41,17 @@ class Problem(enum.StrEnum):
     NOT_ENOUGH = "not_enough"  # fewer left than the cart asks for
 
 
-class Cart:
+class Cart(ABC):
     """Where a cart's entries live: product id → (quantity, price seen)."""
 
-    def entries(self) -> dict[int, tuple[int, int]]:
-        raise NotImplementedError
+    @abstractmethod
+    def entries(self) -> dict[int, tuple[int, int]]: ...
 
-    def put(self, product_id: int, quantity: int, price_seen_vnd: int) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def put(self, product_id: int, quantity: int, price_seen_vnd: int) -> None: ...
 
-    def remove(self, product_ids: list[int]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def remove(self, product_ids: list[int]) -> None: ...
 
 
 class MemberCart(Cart):

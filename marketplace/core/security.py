@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import user_logged_in, user_logged_out
+from flask_login import current_user, user_logged_in, user_logged_out
 from werkzeug.routing import BaseConverter, ValidationError
 
 # No inline script anywhere: pages load /static/js files only. Stripe Checkout is the one
@@ -198,3 +198,9 @@ def external_url(endpoint: str, **values: object) -> str:
 def safe_next(target: str | None, default: str) -> str:
     """Return ``target`` when it is a safe local path, otherwise ``default``."""
     return target if is_safe_redirect(target) else default
+
+
+def require_admin() -> None:
+    """Answer 403 unless an admin is logged in (call after ``login_required``)."""
+    if not (current_user.is_authenticated and current_user.is_admin):
+        abort(403)

@@ -61,6 +61,3 @@ class Transitions(Generic[S]):
                 raise self.missing_reason(self.reason_required())
             return cleaned[:MAX_REASON]
         return None
-
-    def next_states(self, current: S) -> frozenset[S]:
-        return self.allowed.get(current, frozenset())

@@ -10,7 +10,7 @@ from marketplace.core.forms import Form, choices, max_length, required
 from marketplace.core.numbers import ascii_int
 from marketplace.orders.models import PaymentMethod
 from marketplace.orders.services import METHOD_LABELS
-from marketplace.shops import places
+from marketplace.shops.forms import fill_place_choices
 
 
 class CheckoutForm(Form):
@@ -28,13 +28,7 @@ class CheckoutForm(Form):
     payment_method = RadioField(_l("Payment"), validators=[required()])
 
     def fill_choices(self, methods: list[PaymentMethod]) -> None:
-        self.province_code.choices = choices((p.code, p.name) for p in places.provinces())
-        chosen = self.province_code.data or places.default_province_code()
-        if places.province(chosen) is None:
-            chosen = places.default_province_code()
-        self.commune_code.choices = choices(
-            [(0, _l("— choose —")), *((c.code, c.name) for c in places.communes(chosen))]
-        )
+        fill_place_choices(self.province_code, self.commune_code)
         self.payment_method.choices = choices((m.value, METHOD_LABELS[m]) for m in methods)
 
 

@@ -16,6 +16,7 @@ from marketplace.cart import services as carts
 from marketplace.cart.views import current_cart
 from marketplace.core.errors import NotFound
 from marketplace.core.forms import Form, form_problem
+from marketplace.core.security import require_admin
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.forms import ActionForm, BuyerCancelForm, CancelForm, CheckoutForm, ShipForm
@@ -160,8 +161,7 @@ def _to_card_payment(checkout_id: int) -> ResponseReturnValue:
 @login_required
 def mine() -> ResponseReturnValue:
     orders = services.orders_of_buyer(current_user._get_current_object())
-    just = request.args.get("checkout", type=int)
-    return render_template("orders/mine.html", orders=orders, just_checked_out=just)
+    return render_template("orders/mine.html", orders=orders)
 
 
 def _order_page(order: Order, *, seen_by: str) -> str:
@@ -340,17 +340,10 @@ def shop_order_step(number: str, step: str) -> ResponseReturnValue:
 # -- the back office ---------------------------------------------------------------------------
 
 
-def _staff() -> None:
-    if not current_user.is_authenticated:
-        abort(401)
-    if not current_user.is_admin:
-        abort(403)
-
-
 @bp.get("/admin/orders")
 @login_required
 def admin_orders() -> ResponseReturnValue:
-    _staff()
+    require_admin()
     number = (request.args.get("number") or "").strip()[:20]
     if number:
         try:
@@ -366,14 +359,14 @@ def admin_orders() -> ResponseReturnValue:
 @bp.get("/admin/orders/<number>")
 @login_required
 def admin_order(number: str) -> ResponseReturnValue:
-    _staff()
+    require_admin()
     return _order_page(_any_order(number), seen_by="admin")
 
 
 @bp.post("/admin/orders/<number>/<step>")
 @login_required
 def admin_order_step(number: str, step: str) -> ResponseReturnValue:
-    _staff()
+    require_admin()
     order = _any_order(number)
     if step not in ADMIN_STEPS:
         abort(404)

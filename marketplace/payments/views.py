@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.core.forms import form_problem
+from marketplace.core.security import require_admin
 from marketplace.extensions import csrf, db
 from marketplace.orders.models import Checkout
 from marketplace.payments import gateway, ledger, services
@@ -113,22 +114,17 @@ def balance() -> ResponseReturnValue:
     )
 
 
-def _admin() -> None:
-    if not current_user.is_admin:
-        abort(403)
-
-
 @bp.get("/admin/payouts")
 @login_required
 def payouts() -> ResponseReturnValue:
-    _admin()
+    require_admin()
     return render_template("payments/payouts.html", owed=ledger.payouts_due(), form=PayoutForm())
 
 
 @bp.get("/admin/payouts.csv")
 @login_required
 def payouts_csv() -> ResponseReturnValue:
-    _admin()
+    require_admin()
     return Response(
         ledger.payout_sheet(),
         mimetype="text/csv",
@@ -139,7 +135,7 @@ def payouts_csv() -> ResponseReturnValue:
 @bp.post("/admin/payouts/<id:shop_id>")
 @login_required
 def record_payout(shop_id: int) -> ResponseReturnValue:
-    _admin()
+    require_admin()
     shop = db.session.get(Shop, shop_id)
     if shop is None:
         abort(404)

@@ -22,6 +22,17 @@ from marketplace.shops.models import BusinessType
 from marketplace.shops.rules import RULES_VERSION
 
 
+def fill_place_choices(province: SelectField, commune: SelectField) -> None:
+    """Offer the provinces, and the communes of the province chosen so far."""
+    province.choices = choices((p.code, p.name) for p in places.provinces())
+    chosen = province.data or places.default_province_code()
+    if places.province(chosen) is None:
+        chosen = places.default_province_code()
+    commune.choices = choices(
+        [(0, _l("— choose —")), *((c.code, c.name) for c in places.communes(chosen))]
+    )
+
+
 def business_type_choices() -> list[SelectChoice]:
     return choices(
         [
@@ -55,14 +66,7 @@ class ShopForm(Form):
     accept_rules = BooleanField(_l("I have read and accept the platform's rules"))
 
     def fill_place_choices(self) -> None:
-        """Offer the provinces, and the communes of the province chosen so far."""
-        self.province_code.choices = choices((p.code, p.name) for p in places.provinces())
-        chosen = self.province_code.data or places.default_province_code()
-        if places.province(chosen) is None:
-            chosen = places.default_province_code()
-        self.commune_code.choices = choices(
-            [(0, _l("— choose —")), *((c.code, c.name) for c in places.communes(chosen))]
-        )
+        fill_place_choices(self.province_code, self.commune_code)
 
     @property
     def accepted_rules_version(self) -> str | None:

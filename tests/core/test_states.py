@@ -66,11 +66,6 @@ def test_can_follows_the_table(current, target, allowed):
     assert lights().can(current, target) is allowed
 
 
-def test_next_states_are_the_tables_row_or_none():
-    assert lights().next_states(Light.RED) == {Light.GREEN, Light.OFF}
-    assert lights().next_states(Light.OFF) == frozenset()
-
-
 def test_a_move_the_table_does_not_allow_is_refused_with_the_message():
     with pytest.raises(InvalidTransition, match="not from here"):
         lights().check(Light.GREEN, Light.RED)

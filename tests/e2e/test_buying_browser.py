@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.orders.models import Order, PaymentStatus
-from tests.conftest import make_test_config
 from tests.e2e.test_moderation_browser import fits_the_screen, log_in
 from tests.factories import DEFAULT_PASSWORD, make_image, make_product, make_shop, make_user
+from tests.payments.conftest import stripe_test_config
 from tests.payments.fake_stripe import WEBHOOK_SECRET, FakeStripe
 
 # The buying strings may not be translated yet: accept the Vietnamese or the English.
@@ -45,14 +45,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
 
 @pytest.fixture
 def app_config(tmp_path, database_url, fake_stripe):
-    return make_test_config(
-        tmp_path,
-        database_url,
-        STRIPE_SECRET_KEY=fake_stripe.api_key,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.base_url,
-        STRIPE_TIMEOUT_SECONDS=5,
-    )
+    return stripe_test_config(tmp_path, database_url, fake_stripe)
 
 
 def fill_the_address(page: Page) -> None:

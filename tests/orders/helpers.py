@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from http.cookies import SimpleCookie
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -13,6 +14,14 @@ from tests.conftest import csrf_token_from
 
 CA_MAU = places.default_province_code()
 COMMUNE = places.communes(CA_MAU)[1].code
+
+
+def cookie_header(client: FlaskClient) -> str:
+    """The test client's cookies as a ``Cookie`` header, for requests over real HTTP."""
+    jar = SimpleCookie()
+    for cookie in client._cookies.values():  # type: ignore[attr-defined]
+        jar[cookie.key] = cookie.value
+    return "; ".join(f"{key}={morsel.value}" for key, morsel in jar.items())
 
 
 def add_to_cart(client: FlaskClient, product: Product, quantity: int = 1) -> Any:

@@ -9,12 +9,10 @@ import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
-from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from marketplace.accounts.models import Role
 from marketplace.cart.models import CartItem
@@ -27,7 +25,7 @@ from marketplace.payments.models import LedgerEntry, LedgerKind, Payout
 from marketplace.shops import places
 from tests.conftest import csrf_token_from, submit_form
 from tests.factories import log_in, make_product, make_shop, make_user
-from tests.orders.helpers import CA_MAU, add_to_cart, checkout_form, place_order
+from tests.orders.helpers import CA_MAU, add_to_cart, checkout_form, cookie_header, place_order
 
 
 def _count(model) -> int:
@@ -373,29 +371,13 @@ def test_a_checkout_just_under_the_cap_is_placed(app, client):
     assert db.session.scalar(select(Order.total_vnd)) == 2_000_000_000
 
 
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-
-
-def _cookie_header(client) -> str:
-    jar = SimpleCookie()
-    for cookie in client._cookies.values():
-        jar[cookie.key] = cookie.value
-    return "; ".join(f"{key}={morsel.value}" for key, morsel in jar.items())
-
-
 def test_the_same_form_sent_five_times_at_once_places_one_checkout(app, served):
     product = make_product(stock=5, price_vnd=100_000)
     client = app.test_client()
     log_in(client, make_user())
     add_to_cart(client, product, 2)
     form = checkout_form(client)
-    cookie = _cookie_header(client)
+    cookie = cookie_header(client)
     start = threading.Barrier(5)
 
     def send(_n):

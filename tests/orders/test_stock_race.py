@@ -8,34 +8,16 @@ from http.client import HTTPConnection
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderLine
 from tests.factories import log_in, make_product, make_user
-from tests.orders.helpers import add_to_cart, checkout_form
+from tests.orders.helpers import add_to_cart, checkout_form, cookie_header
 
 SHOPPERS = 50
 STOCK = 10
-
-
-@pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-
-
-def _cookie_header(client) -> str:
-    jar = SimpleCookie()
-    for cookie in client._cookies.values():
-        jar[cookie.key] = cookie.value
-    return "; ".join(f"{key}={morsel.value}" for key, morsel in jar.items())
 
 
 def test_fifty_shoppers_at_once_buy_exactly_the_ten_in_stock(app, served):
@@ -46,7 +28,7 @@ def test_fifty_shoppers_at_once_buy_exactly_the_ten_in_stock(app, served):
         log_in(client, make_user())
         add_to_cart(client, product, 1)
         form = checkout_form(client)  # first: showing the form may renew the session cookie
-        prepared.append((_cookie_header(client), form))
+        prepared.append((cookie_header(client), form))
     start = threading.Barrier(SHOPPERS)
 
     def buy(cookie_and_form):

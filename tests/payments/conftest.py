@@ -38,3 +38,17 @@ def stripe_client(fake_stripe: FakeStripe) -> Iterator[stripe.StripeClient]:
     client, http_client = stripe_client_for(fake_stripe)
     yield client
     http_client.close()
+
+
+def stripe_test_config(tmp_path, database_url: str, fake: FakeStripe) -> dict:
+    """The test app's settings with card payments going to ``fake``."""
+    from tests.conftest import make_test_config
+
+    return make_test_config(
+        tmp_path,
+        database_url,
+        STRIPE_SECRET_KEY=fake.api_key,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_API_BASE=fake.base_url,
+        STRIPE_TIMEOUT_SECONDS=2,
+    )

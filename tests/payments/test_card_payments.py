@@ -18,22 +18,15 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus, PaymentStatus
 from marketplace.payments import ledger
 from marketplace.payments.models import CardPayment, LedgerKind, StripeEvent
-from tests.conftest import csrf_token_from, make_test_config
+from tests.conftest import csrf_token_from
 from tests.factories import log_in, make_product, make_shop, make_user
 from tests.orders.helpers import add_to_cart, place_order
-from tests.payments.fake_stripe import WEBHOOK_SECRET
+from tests.payments.conftest import stripe_test_config
 
 
 @pytest.fixture
 def app_config(tmp_path, database_url, fake_stripe):
-    return make_test_config(
-        tmp_path,
-        database_url,
-        STRIPE_SECRET_KEY=fake_stripe.api_key,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.base_url,
-        STRIPE_TIMEOUT_SECONDS=2,
-    )
+    return stripe_test_config(tmp_path, database_url, fake_stripe)
 
 
 @pytest.fixture

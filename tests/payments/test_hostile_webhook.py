@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus, PaymentStatus
 from marketplace.payments.models import CardPayment, StripeEvent
-from tests.conftest import make_test_config
 from tests.factories import log_in, make_product, make_shop, make_user
 from tests.orders.helpers import add_to_cart, place_order
+from tests.payments.conftest import stripe_test_config
 from tests.payments.fake_stripe import WEBHOOK_SECRET
 
 URL = "/payments/stripe/webhook"
@@ -27,14 +27,7 @@ URL = "/payments/stripe/webhook"
 
 @pytest.fixture
 def app_config(tmp_path, database_url, fake_stripe):
-    return make_test_config(
-        tmp_path,
-        database_url,
-        STRIPE_SECRET_KEY=fake_stripe.api_key,
-        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        STRIPE_API_BASE=fake_stripe.base_url,
-        STRIPE_TIMEOUT_SECONDS=2,
-    )
+    return stripe_test_config(tmp_path, database_url, fake_stripe)
 
 
 @pytest.fixture
